@@ -1,0 +1,89 @@
+import pg from 'pg';
+
+/**
+ * One LISTEN connection per store: wakes every waiting subscriber when a batch commits. Reconnects
+ * with backoff; after a reconnect it wakes everyone (a notification may have been missed), and the
+ * subscribers' slow poll covers the time it is down.
+ */
+export interface Notifier {
+  /** Resolves on the next notification, after `timeoutMs`, or when `signal` aborts. */
+  wait(timeoutMs: number, signal?: AbortSignal): Promise<'notified' | 'timeout' | 'aborted'>;
+  close(): Promise<void>;
+}
+
+export const createNotifier = (connectionString: string, schema: string): Notifier => {
+  const channel = `govcase_${schema}`;
+  const waiters = new Set<() => void>();
+  let client: pg.Client | null = null;
+  let closed = false;
+  let starting: Promise<void> | null = null;
+  let backoff = 100;
+
+  const wakeAll = () => {
+    for (const w of [...waiters]) w();
+  };
+
+  const connect = async (): Promise<void> => {
+    while (!closed) {
+      const c = new pg.Client({ connectionString, connectionTimeoutMillis: 5_000, application_name: 'govcase-listen' });
+      try {
+        await c.connect();
+        c.on('notification', wakeAll);
+        c.on('error', () => {
+          if (client === c) client = null;
+          c.end().catch(() => {});
+          if (!closed) setTimeout(() => void ensure(), backoff);
+        });
+        await c.query(`listen "${channel}"`);
+        if (closed) {
+          await c.end();
+          return;
+        }
+        client = c;
+        backoff = 100;
+        wakeAll();
+        return;
+      } catch {
+        await c.end().catch(() => {});
+        await new Promise((r) => setTimeout(r, backoff));
+        backoff = Math.min(backoff * 2, 5_000);
+      }
+    }
+  };
+
+  const ensure = () => {
+    if (closed || client || starting) return starting ?? Promise.resolve();
+    starting = connect().finally(() => {
+      starting = null;
+    });
+    return starting;
+  };
+
+  return {
+    wait(timeoutMs, signal) {
+      void ensure();
+      if (signal?.aborted) return Promise.resolve('aborted');
+      return new Promise((resolve) => {
+        const done = (why: 'notified' | 'timeout' | 'aborted') => {
+          waiters.delete(onNotify);
+          clearTimeout(timer);
+          signal?.removeEventListener('abort', onAbort);
+          resolve(why);
+        };
+        const onNotify = () => done('notified');
+        const onAbort = () => done('aborted');
+        const timer = setTimeout(() => done('timeout'), timeoutMs);
+        waiters.add(onNotify);
+        signal?.addEventListener('abort', onAbort, { once: true });
+      });
+    },
+    async close() {
+      closed = true;
+      wakeAll();
+      const c = client;
+      client = null;
+      await starting?.catch(() => {});
+      await c?.end().catch(() => {});
+    },
+  };
+};
