@@ -1,0 +1,207 @@
+import { z } from 'zod';
+import { CaseCommandSchemas, type CaseCommand, type CaseCommandType } from '../domain/case/commands.ts';
+import { decide } from '../domain/case/decide.ts';
+import { caseStreamId, type Applicant, type Channel, type SubmittedMaterial } from '../domain/case/events.ts';
+import type { CaseState } from '../domain/case/state.ts';
+import { formatCaseNumber } from '../domain/caseNumber.ts';
+import { uuidFromName } from '../domain/integrity.ts';
+import { concurrencyConflict, forbidden, GovcaseError, notFound, validationFailed } from '../domain/errors.ts';
+import { authorizeCaseCommand, caseCommandGrants, type CaseTarget, type Principal } from '../domain/permissions.ts';
+import { serviceItemStreamId } from '../domain/serviceItem/serviceItem.ts';
+import { localDateOf } from '../domain/time.ts';
+import { foldCase, loadCase } from './caseStream.ts';
+import type { EventMetadata, EventStore, Position, RecordedEvent } from './eventStore.ts';
+import type { CaseNumberSource, Clock, IdSource } from './ports.ts';
+import { loadServiceItem } from './serviceItems.ts';
+import { parseInput } from './validate.ts';
+
+/** What the write side needs, passed in (no container). */
+export interface CaseDeps {
+  readonly store: EventStore;
+  readonly clock: Clock;
+  readonly ids: IdSource;
+  readonly caseNumbers: CaseNumberSource;
+}
+
+/** Who is acting and how: the audit metadata every event carries. */
+export interface CommandContext {
+  readonly principal: Principal;
+  readonly commandId?: string | undefined;
+  /** The client's optimistic-concurrency check: a mismatch is CONCURRENCY_CONFLICT, never retried. */
+  readonly expectedVersion?: number | undefined;
+  readonly correlationId?: string | undefined;
+  readonly causationId?: string | undefined;
+  readonly clientApp?: string | undefined;
+  readonly sourceAddress?: string | undefined;
+}
+
+export interface CaseCommandResult {
+  readonly caseId: string;
+  readonly version: number;
+  readonly position: Position | null;
+  /** Empty on an idempotent repeat or a command that changed nothing. */
+  readonly events: readonly RecordedEvent[];
+  readonly state: CaseState;
+  readonly duplicate: boolean;
+}
+
+const CommandIdSchema = z.string().trim().min(1).max(128).regex(/^[\w.:-]+$/, 'letters, digits, _ . : - only');
+const MAX_RETRIES = 3;
+
+/** The command types a caller names; SubmitCase has its own entry point (it allocates ids). */
+export type CaseCommandInput = { [T in Exclude<CaseCommandType, 'SubmitCase'>]: { readonly type: T; readonly data: unknown } }[Exclude<CaseCommandType, 'SubmitCase'>];
+
+const actorRole = (p: Principal, type: CaseCommandType): string =>
+  caseCommandGrants[type].map(([r]) => r).find((r) => p.roles.includes(r)) ?? p.roles[0] ?? 'unknown';
+
+const metadataFor = (ctx: CommandContext, type: CaseCommandType, now: string, reason: unknown): EventMetadata => ({
+  actorId: ctx.principal.id,
+  actorRole: actorRole(ctx.principal, type),
+  departmentCode: ctx.principal.departmentCode,
+  commandId: ctx.commandId,
+  correlationId: ctx.correlationId ?? ctx.commandId,
+  causationId: ctx.causationId,
+  reason: typeof reason === 'string' ? reason : undefined,
+  clientApp: ctx.clientApp,
+  sourceAddress: ctx.sourceAddress,
+  occurredAt: now,
+});
+
+const targetOf = (state: CaseState): CaseTarget | null =>
+  state.status === 'NONE' ? null : { departmentCode: state.departmentCode, regionCode: state.regionCode, ownerId: state.ownerId };
+
+/**
+ * A repeat of an earlier command (same commandId): the first result, with the case as it stands now.
+ * Only the principal who issued the first may see its result.
+ */
+const repeatResult = async (store: EventStore, caseId: string, ctx: CommandContext): Promise<CaseCommandResult | null> => {
+  if (!ctx.commandId) return null;
+  const record = await store.findCommand(ctx.commandId);
+  if (!record) return null;
+  if (record.streamId !== caseStreamId(caseId))
+    throw validationFailed('commandId', 'this commandId was already used for a command on another case');
+  const loaded = await loadCase(store, caseId);
+  const first = loaded.events.find((e) => e.revision === record.fromRevision);
+  if (first && first.metadata.actorId !== ctx.principal.id) throw forbidden('this commandId belongs to another user\'s command');
+  return { caseId, version: record.toRevision, position: record.position, events: [], state: loaded.state, duplicate: true };
+};
+
+/** 1. load → 2. authorise → 3. decide → 4. append; retried on a conflict the client did not ask to see. */
+const execute = async (
+  deps: CaseDeps,
+  caseId: string,
+  ctx: CommandContext,
+  build: (state: CaseState, now: string) => CaseCommand,
+  target: (state: CaseState) => CaseTarget | null,
+): Promise<CaseCommandResult> => {
+  const repeat = await repeatResult(deps.store, caseId, ctx);
+  if (repeat) return repeat;
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await attemptOnce(deps, caseId, ctx, build, target);
+    } catch (err) {
+      if (!(err instanceof GovcaseError)) throw err;
+      // a copy of this command that raced ahead and committed: answer with its result, not the refusal
+      const raced = await repeatResult(deps.store, caseId, ctx);
+      if (raced) return raced;
+      const retry = err.code === 'CONCURRENCY_CONFLICT' && ctx.expectedVersion === undefined && attempt < MAX_RETRIES;
+      if (!retry) throw err;
+    }
+  }
+};
+
+const attemptOnce = async (
+  deps: CaseDeps,
+  caseId: string,
+  ctx: CommandContext,
+  build: (state: CaseState, now: string) => CaseCommand,
+  target: (state: CaseState) => CaseTarget | null,
+): Promise<CaseCommandResult> => {
+  // 1. read the stream and fold it
+  const loaded = await loadCase(deps.store, caseId);
+  const now = deps.clock.now().toISOString();
+  const command = build(loaded.state, now);
+  if (ctx.expectedVersion !== undefined && ctx.expectedVersion !== loaded.version)
+    throw concurrencyConflict(`the case is at version ${loaded.version}, expected ${ctx.expectedVersion}`, {
+      expectedVersion: ctx.expectedVersion, actualVersion: loaded.version,
+    });
+  // 2. may this principal do it here?
+  const t = target(loaded.state);
+  if (!t) throw notFound(`no case ${caseId}`, { caseId });
+  const verdict = authorizeCaseCommand(ctx.principal, command.type, t);
+  if (!verdict.allowed) throw forbidden(verdict.reason, { command: command.type });
+  // 3. decide
+  const events = decide(command, loaded.state);
+  if (events.length === 0)
+    return { caseId, version: loaded.version, position: loaded.events.at(-1)?.position ?? null, events: [], state: loaded.state, duplicate: false };
+  // 4. append, checking the version we decided on
+  const metadata = metadataFor(ctx, command.type, now, (command.data as { reason?: unknown }).reason);
+  const result = await deps.store.appendToStream(
+    caseStreamId(caseId),
+    events.map((e) => ({ type: e.type, data: e.data, metadata })),
+    { expectedVersion: loaded.version === -1 ? 'no_stream' : loaded.version, head: loaded.head, ...(ctx.commandId ? { commandId: ctx.commandId } : {}) },
+  );
+  if (result.duplicate) return (await repeatResult(deps.store, caseId, ctx))!;
+  return {
+    caseId, version: result.version, position: result.position, events: result.events,
+    state: foldCase(result.events, loaded.state), duplicate: false,
+  };
+};
+
+export const handleCaseCommand = async (deps: CaseDeps, caseId: string, input: CaseCommandInput, ctx: CommandContext): Promise<CaseCommandResult> => {
+  parseInput(z.uuid(), caseId, 'caseId');
+  if (ctx.commandId !== undefined) parseInput(CommandIdSchema, ctx.commandId, 'commandId');
+  const schema = CaseCommandSchemas[input.type];
+  if (!schema) throw validationFailed('type', `unknown command ${String((input as { type: unknown }).type)}`);
+  const data = parseInput(schema as z.ZodType, input.data);
+  return execute(deps, caseId, ctx, (_s, now) => ({ type: input.type, data, metadata: { now } }) as CaseCommand, targetOf);
+};
+
+export const SubmitCaseInputSchema = z.object({
+  itemCode: z.string().trim().min(1).max(24),
+  applicant: CaseCommandSchemas.SubmitCase.shape.applicant,
+  materials: CaseCommandSchemas.SubmitCase.shape.materials,
+  channel: CaseCommandSchemas.SubmitCase.shape.channel,
+  formData: CaseCommandSchemas.SubmitCase.shape.formData,
+  caseId: z.uuid().optional(),
+});
+export type SubmitCaseInput = {
+  readonly itemCode: string;
+  readonly applicant: Applicant;
+  readonly materials: readonly SubmittedMaterial[];
+  readonly channel: Channel;
+  readonly formData?: Record<string, unknown> | undefined;
+  readonly caseId?: string | undefined;
+};
+
+/** Files a case: copies the item's current rules into it and gives it its 办件编号. */
+export const submitCase = async (deps: CaseDeps, input: unknown, ctx: CommandContext): Promise<CaseCommandResult> => {
+  const data = parseInput(SubmitCaseInputSchema, input);
+  if (ctx.commandId !== undefined) parseInput(CommandIdSchema, ctx.commandId, 'commandId');
+  const caseId = data.caseId ?? (ctx.commandId ? caseIdForCommand(ctx.commandId, ctx.principal.id) : deps.ids.uuid());
+  const repeat = await repeatResult(deps.store, caseId, ctx);
+  if (repeat) return repeat;
+  const item = await loadServiceItem(deps.store, data.itemCode);
+  if (!item) throw notFound(`no service item ${data.itemCode}`, { itemCode: data.itemCode });
+  const ownerId = ctx.principal.roles.includes('applicant') ? ctx.principal.id : null;
+  const itemTarget: CaseTarget = { departmentCode: item.departmentCode, regionCode: item.regionCode, ownerId };
+  const verdict = authorizeCaseCommand(ctx.principal, 'SubmitCase', itemTarget);
+  if (!verdict.allowed) throw forbidden(verdict.reason, { command: 'SubmitCase' });
+  const filedOn = localDateOf(deps.clock.now());
+  const caseNumber = formatCaseNumber(item.regionCode, filedOn, await deps.caseNumbers.next(item.regionCode, filedOn));
+  return execute(
+    deps, caseId, { ...ctx, expectedVersion: -1 },
+    (_s, now) => ({
+      type: 'SubmitCase',
+      data: { caseId, caseNumber, item, applicant: data.applicant, materials: data.materials, channel: data.channel, formData: data.formData, ownerId },
+      metadata: { now },
+    }),
+    (s) => targetOf(s) ?? itemTarget,
+  );
+};
+
+/**
+ * Without a caseId from the client, a submission's case id derives from its commandId, so a retried
+ * submission lands on the same stream (and is recognised) instead of filing a second case.
+ */
+const caseIdForCommand = (commandId: string, principalId: string): string => uuidFromName(`submit/${principalId}/${commandId}`);
