@@ -46,7 +46,8 @@ export const CaseCommandSchemas = {
   SuspendCase: z.object({
     procedure: SpecialProcedureSchema,
     reason: text(2000),
-    expectedWorkingDays: z.number().int().min(1).max(365).optional(),
+    /** domain.md: a suspension needs its reason and its expected length */
+    expectedWorkingDays: z.number().int().min(1).max(365),
   }),
   ResumeCase: z.object({ result: text(2000) }),
   ExtendDeadline: z.object({ workingDays: z.number().int().min(1).max(10), reason: text(2000) }),

@@ -164,3 +164,48 @@ export const command = <T extends CaseCommandType>(type: T, data: CaseCommandDat
 
 /** Shorthand for a given event at a CST date (and time). */
 export const on = (date: LocalDate, event: CaseEvent, time?: string): GivenEvent => ({ event, at: at(date, time) });
+
+// ---------------------------------------------------------------------------------------------
+// Event factories for given histories (the data as the decider writes it).
+
+export const NOTICE_ID = '7d4c2b1a-3e5f-4a6b-8c7d-9e0f1a2b3c4d';
+
+export const accepted = (acceptedOn: LocalDate, deadline: LocalDate, caseType: 'PROMISED' | 'IMMEDIATE' = 'PROMISED', limitDays = 10): CaseEvent => ({
+  type: 'CaseAccepted', data: { acceptedOn, caseType, limitDays, deadline },
+});
+
+export const correctionRequested = (deadline: LocalDate, missing: string[] = [MATERIAL_LICENCE]): CaseEvent => ({
+  type: 'CorrectionRequested', data: { missingMaterials: missing, reason: '营业执照复印件未提交', deadline },
+});
+
+const STEPS = ['承办', '审核', '批准'] as const;
+
+export const stepPassed = (stepIndex: number): CaseEvent => ({
+  type: 'ReviewStepCompleted',
+  data: { step: STEPS[stepIndex]!, stepIndex, action: 'PASS', opinion: '材料齐全，符合法定形式', nextStep: STEPS[stepIndex + 1] ?? null },
+});
+
+/** 承办, 审核, 批准 all passed on `date`. */
+export const allStepsPassed = (date: LocalDate): GivenEvent[] =>
+  [0, 1, 2].map((i) => on(date, stepPassed(i), `1${i}:00:00`));
+
+export const suspended = (suspendedOn: LocalDate, procedure: 'SITE_CHECK' | 'HEARING' = 'SITE_CHECK'): CaseEvent => ({
+  type: 'CaseSuspended', data: { procedure, reason: '需实地核查经营场所', expectedWorkingDays: 5, suspendedOn },
+});
+
+export const decided = (decidedOn: LocalDate, deadline: LocalDate, workingDaysUsed: number): CaseEvent => ({
+  type: 'CaseDecided',
+  data: {
+    outcome: 'APPROVED', licenceNumber: 'JY15201020012345', decidedOn, deadline,
+    onTime: decidedOn <= deadline, workingDaysUsed,
+  },
+});
+
+export const noticeIssued = (replyBy: LocalDate, noticeId = NOTICE_ID): CaseEvent => ({
+  type: 'SupervisionNoticeIssued', data: { noticeId, content: '请说明办理进度', replyBy },
+});
+
+export const evaluated = (score: number, rectificationDeadline?: LocalDate): CaseEvent => ({
+  type: 'CaseEvaluated',
+  data: { score, comment: score <= 2 ? '等待时间太长' : '办事效率高', channel: 'MOBILE', bad: score <= 2, rectificationDeadline },
+});

@@ -1,0 +1,203 @@
+import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { performance } from 'node:perf_hooks';
+
+/**
+ * The write workload, the same for every implementation: `concurrency` writers, each appending to
+ * streams of its own (no two writers ever touch one stream), `APPENDS_PER_STREAM` appends per
+ * stream — the first creates it (no stream / version 0), the rest append at the version the writer
+ * knows from its previous append — then on to a new stream.
+ */
+export const APPENDS_PER_STREAM = 10;
+
+/** One event as every implementation gets it: a plausible case event, ~0.6 KB of JSON in all. */
+export interface BenchEvent {
+  readonly type: string;
+  readonly data: Record<string, unknown>;
+  readonly metadata: {
+    readonly actorId: string;
+    readonly actorRole: string;
+    readonly departmentCode: string;
+    readonly correlationId: string;
+    readonly occurredAt: string;
+    readonly clientApp: string;
+  };
+}
+
+const TYPES = ['CaseSubmitted', 'MaterialsSupplemented', 'CaseAccepted', 'ReviewOpinionRecorded', 'CaseDecided'] as const;
+
+export const makeEvents = (streamId: string, firstIndex: number, count: number): BenchEvent[] => {
+  const occurredAt = new Date().toISOString();
+  const correlationId = randomUUID();
+  return Array.from({ length: count }, (_, i): BenchEvent => {
+    const n = firstIndex + i;
+    return {
+      type: TYPES[n % TYPES.length]!,
+      data: {
+        caseId: streamId,
+        serviceItemCode: '520000-000201-017',
+        step: n,
+        applicant: { kind: 'person', name: '张三', idType: 'resident_id', idNumberMasked: '5201**********1234', phone: '138****0000' },
+        materials: [
+          { code: 'M001', name: '申请表', copies: 1, electronic: true },
+          { code: 'M002', name: '身份证明', copies: 1, electronic: true },
+        ],
+        opinion: '材料齐全，符合法定形式，予以受理。',
+        deadline: '2026-03-31',
+      },
+      metadata: {
+        actorId: 'u-000123',
+        actorRole: 'clerk',
+        departmentCode: '520100-SPJ',
+        correlationId,
+        occurredAt,
+        clientApp: 'bench',
+      },
+    };
+  });
+};
+
+/** What an implementation does for one append call; `version` = events already in the stream. */
+export type AppendFn = (writer: number, streamId: string, version: number, events: readonly BenchEvent[]) => Promise<void>;
+
+export interface LoadResult {
+  readonly appends: number;
+  readonly events: number;
+  readonly seconds: number;
+  readonly latenciesMs: Float64Array;
+  readonly clientCores: number;
+  readonly machineBusy: number | null;
+}
+
+const readProcStat = (): { busy: number; total: number } | null => {
+  try {
+    const line = readFileSync('/proc/stat', 'utf8').split('\n', 1)[0]!;
+    const v = line.trim().split(/\s+/).slice(1).map(Number);
+    const idle = (v[3] ?? 0) + (v[4] ?? 0);
+    const total = v.reduce((a, b) => a + b, 0);
+    return { busy: total - idle, total };
+  } catch {
+    return null;
+  }
+};
+
+/**
+ * Runs the writers for `warmupSeconds` (not counted) then `seconds` (counted: appends that complete
+ * inside the window). No append starts after the window; the ones in flight then are awaited.
+ */
+export const runAppendLoad = async (opts: {
+  readonly append: AppendFn;
+  readonly concurrency: number;
+  readonly eventsPerCall: number;
+  readonly warmupSeconds: number;
+  readonly seconds: number;
+  readonly streamPrefix: string;
+}): Promise<LoadResult> => {
+  const { append, concurrency, eventsPerCall } = opts;
+  const t0 = performance.now();
+  const windowStart = t0 + opts.warmupSeconds * 1000;
+  const windowEnd = windowStart + opts.seconds * 1000;
+  let appends = 0;
+  let latencies = new Float64Array(1 << 16);
+  let cpuAtStart: NodeJS.CpuUsage | null = null;
+  let statAtStart: ReturnType<typeof readProcStat> = null;
+  let cpuAtEnd: NodeJS.CpuUsage | null = null;
+  let statAtEnd: ReturnType<typeof readProcStat> = null;
+  const startTimer = setTimeout(() => {
+    cpuAtStart = process.cpuUsage();
+    statAtStart = readProcStat();
+  }, Math.max(0, windowStart - performance.now()));
+  const endTimer = setTimeout(() => {
+    cpuAtEnd = process.cpuUsage(cpuAtStart ?? undefined);
+    statAtEnd = readProcStat();
+  }, Math.max(0, windowEnd - performance.now()));
+
+  const writer = async (w: number) => {
+    let stream = 0;
+    let version = 0;
+    let appendsInStream = 0;
+    for (;;) {
+      const started = performance.now();
+      if (started >= windowEnd) return;
+      if (appendsInStream === APPENDS_PER_STREAM) {
+        stream++;
+        version = 0;
+        appendsInStream = 0;
+      }
+      const streamId = `case-${opts.streamPrefix}${w}x${stream}`;
+      await append(w, streamId, version, makeEvents(streamId, version, eventsPerCall));
+      version += eventsPerCall;
+      appendsInStream++;
+      const done = performance.now();
+      if (done >= windowStart && done < windowEnd) {
+        if (appends === latencies.length) {
+          const bigger = new Float64Array(latencies.length * 2);
+          bigger.set(latencies);
+          latencies = bigger;
+        }
+        latencies[appends++] = done - started;
+      }
+    }
+  };
+  try {
+    await Promise.all(Array.from({ length: concurrency }, (_, w) => writer(w)));
+  } finally {
+    clearTimeout(startTimer);
+    clearTimeout(endTimer);
+  }
+  const cpu = cpuAtEnd as NodeJS.CpuUsage | null;
+  const s0 = statAtStart as ReturnType<typeof readProcStat>;
+  const s1 = statAtEnd as ReturnType<typeof readProcStat>;
+  return {
+    appends,
+    events: appends * eventsPerCall,
+    seconds: opts.seconds,
+    latenciesMs: latencies.subarray(0, appends),
+    clientCores: cpu ? (cpu.user + cpu.system) / 1e6 / opts.seconds : NaN,
+    machineBusy: s0 && s1 && s1.total > s0.total ? (s1.busy - s0.busy) / (s1.total - s0.total) : null,
+  };
+};
+
+export const summarizeLatency = (ms: Float64Array): { meanMs: number; p99Ms: number } => {
+  if (ms.length === 0) return { meanMs: NaN, p99Ms: NaN };
+  const sorted = Float64Array.from(ms).sort();
+  const mean = sorted.reduce((a, b) => a + b, 0) / sorted.length;
+  return { meanMs: mean, p99Ms: sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * 0.99))]! };
+};
+
+/**
+ * Fills a log with exactly `total` events through `append`: 32 writers, 10-event appends, streams of
+ * APPENDS_PER_STREAM appends. Returns when every event is in.
+ */
+export const fillLog = async (opts: {
+  readonly append: AppendFn;
+  readonly total: number;
+  readonly streamPrefix: string;
+  readonly progress: (done: number) => void;
+}): Promise<void> => {
+  const concurrency = 32, perCall = 10;
+  let claimed = 0, done = 0, lastReport = performance.now();
+  const writer = async (w: number) => {
+    let stream = 0, version = 0, appendsInStream = 0;
+    for (;;) {
+      const n = Math.min(perCall, opts.total - claimed);
+      if (n <= 0) return;
+      claimed += n;
+      if (appendsInStream === APPENDS_PER_STREAM) {
+        stream++;
+        version = 0;
+        appendsInStream = 0;
+      }
+      const streamId = `case-${opts.streamPrefix}${w}x${stream}`;
+      await opts.append(w, streamId, version, makeEvents(streamId, version, n));
+      version += n;
+      appendsInStream++;
+      done += n;
+      if (performance.now() - lastReport > 5_000) {
+        lastReport = performance.now();
+        opts.progress(done);
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: concurrency }, (_, w) => writer(w)));
+};
