@@ -1,5 +1,5 @@
 /**
- * 办件编号: `<region>-<yyyymmdd>-<serial>-<check>`, e.g. `520102-20261125-000123-7`.
+ * 办件编号: `<region>-<yyyymmdd>-<serial>-<check>`, e.g. `520102-20261125-000123-0`.
  * Region and date say where and when it was filed; the serial counts per region and day; the check
  * character (ISO 7064 MOD 11-2, as on the resident ID card) catches a mistyped number at the window
  * before any lookup.

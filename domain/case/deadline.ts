@@ -32,15 +32,19 @@ export const remainingWorkingDays = (today: LocalDate, deadline: LocalDate): num
   return workingDaysBetween(today, deadline) + (isWorkingDay(today) ? 1 : 0);
 };
 
-/** 20% of the limit by default, at least one day. */
+/**
+ * 20% of the limit by default, at least one day. An immediate case (no working days to count) has
+ * no warning zone: it is due the day it is accepted, and only overdue is raised.
+ */
 export const warningThreshold = (totalLimitDays: number, percent: number): number =>
-  Math.max(1, Math.ceil((totalLimitDays * percent) / 100));
+  totalLimitDays <= 0 ? 0 : Math.max(1, Math.ceil((totalLimitDays * percent) / 100));
 
 export type AlertLevel = 'NORMAL' | 'WARNING' | 'OVERDUE';
 
 export const alertLevel = (today: LocalDate, deadline: LocalDate, totalLimitDays: number, percent: number): AlertLevel => {
   if (today > deadline) return 'OVERDUE';
-  return remainingWorkingDays(today, deadline) <= warningThreshold(totalLimitDays, percent) ? 'WARNING' : 'NORMAL';
+  const threshold = warningThreshold(totalLimitDays, percent);
+  return threshold > 0 && remainingWorkingDays(today, deadline) <= threshold ? 'WARNING' : 'NORMAL';
 };
 
 /** Delivery of the result (送达), Art. 44: within 10 working days of the decision. */

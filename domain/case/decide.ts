@@ -191,7 +191,7 @@ export const decide = (command: CaseCommand, state: CaseState): CaseEvent[] => {
       const s = expect(state, command, 'ACCEPTED');
       if (s.clock.warningRaised || s.clock.exceededRaised) return [];
       const remaining = remainingWorkingDays(today, s.clock.deadline);
-      const total = s.clock.limitDays + s.clock.extensionDays;
+      const total = (s.clock.caseType === 'IMMEDIATE' ? 0 : s.clock.limitDays) + s.clock.extensionDays;
       if (remaining < 1 || remaining > warningThreshold(total, s.item.warningThresholdPercent))
         throw invalidTransition('the case is not in the warning zone', { remaining, deadline: s.clock.deadline });
       return [{ type: 'DeadlineWarningRaised', data: { deadline: s.clock.deadline, remainingWorkingDays: remaining } }];

@@ -103,6 +103,7 @@ export const isTerminal = (state: CaseState) => terminalStatuses.includes(state.
  */
 export const evolve = (state: CaseState, event: CaseEvent, occurredAt: Instant): CaseState => {
   if (event.type === 'CaseSubmitted') {
+    if (state.status !== 'NONE') return state;
     const d = event.data;
     return {
       status: 'SUBMITTED', caseId: d.caseId, caseNumber: d.caseNumber, item: d.item,
@@ -181,6 +182,7 @@ export const evolve = (state: CaseState, event: CaseEvent, occurredAt: Instant):
       if (state.status !== 'COMPLETED') return state;
       return { ...state, status: 'DELIVERED', delivery: { method: event.data.method, deliveredAt: occurredAt, onTime: event.data.onTime } };
     case 'CaseWithdrawn': {
+      if (!['SUBMITTED', 'CORRECTION_REQUESTED', 'ACCEPTED', 'SUSPENDED'].includes(state.status)) return state;
       const base = baseOf(state);
       return { ...base, status: 'WITHDRAWN', withdrawnAt: occurredAt, fromStatus: event.data.fromStatus };
     }
