@@ -80,7 +80,7 @@ const clampLimit = (limit: number | undefined, fallback: number, max: number) =>
 export const getPostgresEventStoreAdapter = (options: PostgresEventStoreOptions): EventStoreAdapter => {
   const { pool } = options;
   const schema = options.schema ?? 'public';
-  const notifier = createNotifier(options.connectionString, schema);
+  const notifier = createNotifier(options.connectionString, `govcase_${schema}`);
   const idlePollMs = options.idlePollMs ?? 250;
   let closed = false;
 

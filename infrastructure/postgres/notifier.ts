@@ -11,8 +11,7 @@ export interface Notifier {
   close(): Promise<void>;
 }
 
-export const createNotifier = (connectionString: string, schema: string): Notifier => {
-  const channel = `govcase_${schema}`;
+export const createNotifier = (connectionString: string, channel: string, onPayload?: (payload: string) => void): Notifier => {
   const waiters = new Set<() => void>();
   let client: pg.Client | null = null;
   let closed = false;
@@ -28,7 +27,10 @@ export const createNotifier = (connectionString: string, schema: string): Notifi
       const c = new pg.Client({ connectionString, connectionTimeoutMillis: 5_000, application_name: 'govcase-listen' });
       try {
         await c.connect();
-        c.on('notification', wakeAll);
+        c.on('notification', (n) => {
+          if (onPayload && n.payload) onPayload(n.payload);
+          wakeAll();
+        });
         c.on('error', () => {
           if (client === c) client = null;
           c.end().catch(() => {});
