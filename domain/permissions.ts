@@ -55,6 +55,8 @@ export const caseCommandGrants: Readonly<Record<CaseCommandType, readonly Grant[
   MarkDeadlineExceeded: [system],
   IssueSupervisionNotice: [['supervisor', 'region']],
   AnswerSupervisionNotice: [clerkDept, reviewerDept],
+  FlagRectificationOverdue: [system],
+  FlagSupervisionNoticeOverdue: [system],
   EraseApplicantData: [['admin', 'any']],
 };
 

@@ -68,6 +68,8 @@ export const CaseCommandSchemas = {
   MarkDeadlineExceeded: z.object({}),
   IssueSupervisionNotice: z.object({ noticeId: z.uuid(), content: text(4000), replyWithinWorkingDays: z.number().int().min(1).max(60) }),
   AnswerSupervisionNotice: z.object({ noticeId: z.uuid(), answer: text(4000) }),
+  FlagRectificationOverdue: z.object({}),
+  FlagSupervisionNoticeOverdue: z.object({ noticeId: z.uuid() }),
   EraseApplicantData: z.object({ legalBasis: text(2000) }),
 } as const;
 

@@ -222,6 +222,21 @@ export const decide = (command: CaseCommand, state: CaseState): CaseEvent[] => {
         data: { noticeId: notice.noticeId, answer: command.data.answer, onTime: today <= notice.replyBy },
       }];
     }
+    case 'FlagRectificationOverdue': {
+      const e = state.evaluation;
+      if (!e?.bad || !e.rectificationDeadline || e.rectifiedAt) throw invalidTransition('the case has no open bad rating', { status: state.status });
+      if (e.overdueFlagged) return [];
+      if (today <= e.rectificationDeadline) throw invalidTransition('the rectification limit has not passed', { rectificationDeadline: e.rectificationDeadline });
+      return [{ type: 'RectificationOverdue', data: { rectificationDeadline: e.rectificationDeadline } }];
+    }
+    case 'FlagSupervisionNoticeOverdue': {
+      const notice = state.notices.find((n) => n.noticeId === command.data.noticeId);
+      if (!notice) throw validationFailed('noticeId', 'no such supervision notice on this case');
+      if (notice.answeredAt) throw invalidTransition('the notice was answered', { answeredAt: notice.answeredAt });
+      if (notice.overdueFlagged) return [];
+      if (today <= notice.replyBy) throw invalidTransition('the reply date has not passed', { replyBy: notice.replyBy });
+      return [{ type: 'SupervisionNoticeOverdue', data: { noticeId: notice.noticeId, replyBy: notice.replyBy } }];
+    }
     case 'EraseApplicantData':
       if (state.applicantErased) return [];
       return [{ type: 'ApplicantDataErased', data: { legalBasis: command.data.legalBasis } }];
@@ -240,5 +255,5 @@ function expect<S extends CaseStatus>(state: ExistingCase, command: CaseCommand,
 }
 
 /** Commands a deadline clock or other system process issues; people cannot. */
-export const systemCommands = ['ExpireCorrection', 'RaiseDeadlineWarning', 'MarkDeadlineExceeded'] as const;
+export const systemCommands = ['ExpireCorrection', 'RaiseDeadlineWarning', 'MarkDeadlineExceeded', 'FlagRectificationOverdue', 'FlagSupervisionNoticeOverdue'] as const;
 export type SystemCommand = CaseCommandOf<(typeof systemCommands)[number]>;

@@ -140,6 +140,10 @@ export type SupervisionNoticeAnswered = E<'SupervisionNoticeAnswered', {
   readonly answer: string;
   readonly onTime: boolean;
 }>;
+/** 电子监察: a bad rating not rectified within its limit (raised once, by the deadline clock). */
+export type RectificationOverdue = E<'RectificationOverdue', { readonly rectificationDeadline: LocalDate }>;
+/** 电子监察: a 督办 notice not answered by its reply date (raised once per notice). */
+export type SupervisionNoticeOverdue = E<'SupervisionNoticeOverdue', { readonly noticeId: string; readonly replyBy: LocalDate }>;
 export type ApplicantDataErased = E<'ApplicantDataErased', { readonly legalBasis: string }>;
 
 export type CaseEvent =
@@ -163,6 +167,8 @@ export type CaseEvent =
   | DeadlineExceeded
   | SupervisionNoticeIssued
   | SupervisionNoticeAnswered
+  | RectificationOverdue
+  | SupervisionNoticeOverdue
   | ApplicantDataErased;
 
 export type CaseEventType = CaseEvent['type'];
@@ -172,7 +178,7 @@ export const caseEventTypes: readonly CaseEventType[] = [
   'CaseRejected', 'ReviewStepCompleted', 'CaseSuspended', 'CaseResumed', 'DeadlineExtended',
   'CaseTransferred', 'CaseDecided', 'ResultDelivered', 'CaseWithdrawn', 'CaseEvaluated',
   'RectificationCompleted', 'DeadlineWarningRaised', 'DeadlineExceeded', 'SupervisionNoticeIssued',
-  'SupervisionNoticeAnswered', 'ApplicantDataErased',
+  'SupervisionNoticeAnswered', 'RectificationOverdue', 'SupervisionNoticeOverdue', 'ApplicantDataErased',
 ];
 
 export const caseStreamId = (caseId: string) => `case-${caseId}`;

@@ -13,6 +13,7 @@ export interface SupervisionNoticeState {
   readonly issuedAt: Instant;
   readonly replyBy: LocalDate;
   readonly answeredAt?: Instant | undefined;
+  readonly overdueFlagged?: boolean | undefined;
 }
 
 export interface EvaluationState {
@@ -21,6 +22,7 @@ export interface EvaluationState {
   readonly evaluatedAt: Instant;
   readonly rectificationDeadline?: LocalDate | undefined;
   readonly rectifiedAt?: Instant | undefined;
+  readonly overdueFlagged?: boolean | undefined;
 }
 
 export interface CaseBase {
@@ -206,6 +208,13 @@ export const evolve = (state: CaseState, event: CaseEvent, occurredAt: Instant):
       return {
         ...state,
         notices: state.notices.map((n) => (n.noticeId === event.data.noticeId ? { ...n, answeredAt: occurredAt } : n)),
+      };
+    case 'RectificationOverdue':
+      return state.evaluation ? { ...state, evaluation: { ...state.evaluation, overdueFlagged: true } } : state;
+    case 'SupervisionNoticeOverdue':
+      return {
+        ...state,
+        notices: state.notices.map((n) => (n.noticeId === event.data.noticeId ? { ...n, overdueFlagged: true } : n)),
       };
     case 'ApplicantDataErased':
       return { ...state, applicantErased: true, applicant: erasedApplicant(state.applicant) };

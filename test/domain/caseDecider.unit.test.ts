@@ -802,6 +802,12 @@ const table: { readonly [T in CaseCommandType]: Row<T> } = {
   },
   // every representative history has the notice NOTICE_ID, unanswered
   AnswerSupervisionNotice: { allowed: EXISTING, produces: 'SupervisionNoticeAnswered', data: { noticeId: NOTICE_ID, answer: '已办理' } },
+  FlagRectificationOverdue: {
+    allowed: ['COMPLETED', 'DELIVERED', 'REJECTED'], produces: 'RectificationOverdue', history: { badRating: true },
+    data: {}, now: at('2026-10-26'),
+  },
+  // NOTICE_ID's reply date (2026-10-12) has passed at NOW
+  FlagSupervisionNoticeOverdue: { allowed: EXISTING, produces: 'SupervisionNoticeOverdue', data: { noticeId: NOTICE_ID } },
   EraseApplicantData: { allowed: EXISTING, produces: 'ApplicantDataErased', data: { legalBasis: '依申请删除' } },
 };
 
@@ -855,6 +861,8 @@ describe('evolve', () => {
     DeadlineExceeded: { type: 'DeadlineExceeded', data: { deadline: '2026-10-20', workingDaysOverdue: 1 } },
     SupervisionNoticeIssued: noticeIssued('2026-10-12', NEW_NOTICE) as Extract<CaseEvent, { type: 'SupervisionNoticeIssued' }>,
     SupervisionNoticeAnswered: { type: 'SupervisionNoticeAnswered', data: { noticeId: NOTICE_ID, answer: '已办理', onTime: true } },
+    RectificationOverdue: { type: 'RectificationOverdue', data: { rectificationDeadline: '2026-10-23' } },
+    SupervisionNoticeOverdue: { type: 'SupervisionNoticeOverdue', data: { noticeId: NOTICE_ID, replyBy: '2026-10-12' } },
     ApplicantDataErased: { type: 'ApplicantDataErased', data: { legalBasis: '依申请删除' } },
   };
 
@@ -890,5 +898,29 @@ describe('evolve', () => {
     expect(s.decision.onTime).toBe(true);
     expect(s.evaluation?.bad).toBe(false);
     expect(s.notices.map((n) => n.noticeId)).toEqual([NOTICE_ID]);
+  });
+});
+
+describe('电子监察 flags: overdue rectification and unanswered 督办 notices', () => {
+  const rated = [...history('DELIVERED', { badRating: true })];
+  it('flags a bad rating once, only after its rectification limit', () => {
+    given(rated).when(command('FlagRectificationOverdue', {}, at('2026-10-23'))).thenThrows('INVALID_TRANSITION');
+    given(rated).when(command('FlagRectificationOverdue', {}, at('2026-10-26')))
+      .then([{ type: 'RectificationOverdue', data: { rectificationDeadline: '2026-10-23' } }]);
+    given([...rated, on('2026-10-26', { type: 'RectificationOverdue', data: { rectificationDeadline: '2026-10-23' } })])
+      .when(command('FlagRectificationOverdue', {}, at('2026-10-27'))).thenNothing();
+    given([...rated, on('2026-10-20', { type: 'RectificationCompleted', data: { reason: '已整改', rectificationDeadline: '2026-10-23', onTime: true } })])
+      .when(command('FlagRectificationOverdue', {}, at('2026-10-26'))).thenThrows('INVALID_TRANSITION');
+  });
+  it('flags an unanswered notice once, only after its reply date; an answered one never', () => {
+    const h = history('ACCEPTED');
+    given(h).when(command('FlagSupervisionNoticeOverdue', { noticeId: NOTICE_ID }, at('2026-10-12'))).thenThrows('INVALID_TRANSITION');
+    given(h).when(command('FlagSupervisionNoticeOverdue', { noticeId: NOTICE_ID }, at('2026-10-13')))
+      .then([{ type: 'SupervisionNoticeOverdue', data: { noticeId: NOTICE_ID, replyBy: '2026-10-12' } }]);
+    given([...h, on('2026-10-13', { type: 'SupervisionNoticeOverdue', data: { noticeId: NOTICE_ID, replyBy: '2026-10-12' } })])
+      .when(command('FlagSupervisionNoticeOverdue', { noticeId: NOTICE_ID }, at('2026-10-14'))).thenNothing();
+    given([...h, on('2026-10-09', { type: 'SupervisionNoticeAnswered', data: { noticeId: NOTICE_ID, answer: '已办', onTime: true } })])
+      .when(command('FlagSupervisionNoticeOverdue', { noticeId: NOTICE_ID }, at('2026-10-14'))).thenThrows('INVALID_TRANSITION');
+    given(h).when(command('FlagSupervisionNoticeOverdue', { noticeId: NEW_NOTICE }, at('2026-10-14'))).thenThrows('VALIDATION_FAILED');
   });
 });

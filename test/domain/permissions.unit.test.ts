@@ -35,7 +35,7 @@ const may: Readonly<Record<Role, readonly { readonly scope: Scope; readonly comm
   // erase personal data on a lawful request (publishing items is not a case command)
   admin: [{ scope: 'any', commands: ['EraseApplicantData'] }],
   // the deadline clock
-  system: [{ scope: 'any', commands: ['ExpireCorrection', 'RaiseDeadlineWarning', 'MarkDeadlineExceeded'] }],
+  system: [{ scope: 'any', commands: ['ExpireCorrection', 'RaiseDeadlineWarning', 'MarkDeadlineExceeded', 'FlagRectificationOverdue', 'FlagSupervisionNoticeOverdue'] }],
 };
 
 const ME = 'user-zhangsan';
