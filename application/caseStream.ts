@@ -1,5 +1,6 @@
 import type { CaseEvent } from '../domain/case/events.ts';
 import { caseStreamId } from '../domain/case/events.ts';
+import { upcastCaseEventData } from '../domain/case/upcasters.ts';
 import { evolve, initialCaseState, type CaseState } from '../domain/case/state.ts';
 import type { EventStore, RecordedEvent, StreamHead } from './eventStore.ts';
 
@@ -7,7 +8,7 @@ import type { EventStore, RecordedEvent, StreamHead } from './eventStore.ts';
  * Reading a case back: the one place stored events become domain events (where an upcaster for
  * older shapes plugs in), and the fold.
  */
-export const toCaseEvent = (e: RecordedEvent): CaseEvent => ({ type: e.type, data: e.data } as CaseEvent);
+export const toCaseEvent = (e: RecordedEvent): CaseEvent => ({ type: e.type, data: upcastCaseEventData(e.type, e.data) }) as CaseEvent;
 
 export interface LoadedCase {
   readonly state: CaseState;
