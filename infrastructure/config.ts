@@ -20,6 +20,9 @@ export const EnvSchema = z.object({
   EVENT_STORE: z.enum(['postgres', 'eventstoredb']).default('postgres'),
   EVENTSTORE_URL: optionalUrl(['esdb', 'esdb+discover', 'kurrentdb', 'kurrent']),
   GOVCASE_HOME: z.string().min(1).default('.govcase'),
+  GOVCASE_MASTER_KEY: z.string().regex(/^[0-9a-fA-F]{32}$/, '32 hex characters').optional(),
+  DEADLINE_CLOCK: z.enum(['on', 'off']).default('on'),
+  DEADLINE_CLOCK_INTERVAL_MS: z.coerce.number().int().min(1_000).max(86_400_000).default(60_000),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 }).superRefine((env, ctx) => {
   if (env.EVENT_STORE === 'eventstoredb' && !env.EVENTSTORE_URL)

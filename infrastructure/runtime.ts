@@ -9,6 +9,11 @@ import { startEmbeddedPostgres, type EmbeddedDatabase } from './postgres/embedde
 import { getPostgresEventStoreAdapter } from './postgres/eventStore.ts';
 import { migrate } from './postgres/migrate.ts';
 import { createPool, ensureSchema } from './postgres/pool.ts';
+import { createBlindIndex, loadOrCreateSecret } from './keys.ts';
+import { createProjections } from '../projections/index.ts';
+import type { Projection } from '../projections/projection.ts';
+import { createProjectionRunner, type ProjectionRunner } from '../projections/runner.ts';
+import { createDeadlineClock, type DeadlineClock } from '../projections/deadlineClock.ts';
 
 /**
  * The composition root's data half: the database (given, or the embedded default), migrations, the
@@ -21,6 +26,10 @@ export interface Runtime {
   readonly pool: pg.Pool;
   readonly store: EventStore;
   readonly deps: CaseDeps;
+  readonly projections: readonly Projection[];
+  readonly blindIndex: (value: string) => string;
+  /** Starts the projection runner and (unless DEADLINE_CLOCK=off) the deadline clock: what `serve` runs. */
+  startBackground(): { runner: ProjectionRunner; clock: DeadlineClock | null };
   close(): Promise<void>;
 }
 
@@ -40,9 +49,27 @@ export const startRuntime = async (env: Env, log: (msg: string) => void): Promis
     if (env.EVENT_STORE !== 'postgres') throw new Error(`EVENT_STORE=${env.EVENT_STORE} is not available in this build yet`);
     const store = createEventStore(getPostgresEventStoreAdapter({ pool, connectionString: databaseUrl, schema: env.DATABASE_SCHEMA }));
     const deps: CaseDeps = { store, clock: systemClock, ids: randomIds, caseNumbers: getPostgresCaseNumbers(pool) };
+    const masterKey = await loadOrCreateSecret({
+      name: 'GOVCASE_MASTER_KEY', value: env.GOVCASE_MASTER_KEY, home: env.GOVCASE_HOME, production: env.NODE_ENV === 'production', log,
+    });
+    const blindIndex = createBlindIndex(masterKey);
+    const projections = createProjections({ blindIndex });
+    let runner: ProjectionRunner | undefined;
+    let clock: DeadlineClock | null = null;
     return {
-      env, databaseUrl, embedded: embedded !== undefined, pool, store, deps,
+      env, databaseUrl, embedded: embedded !== undefined, pool, store, deps, projections, blindIndex,
+      startBackground() {
+        runner ??= createProjectionRunner({ pool, store, projections, connectionString: databaseUrl, schema: env.DATABASE_SCHEMA, log });
+        runner.start();
+        if (env.DEADLINE_CLOCK === 'on') {
+          clock = createDeadlineClock({ pool, deps, connectionString: databaseUrl, schema: env.DATABASE_SCHEMA, intervalMs: env.DEADLINE_CLOCK_INTERVAL_MS, log });
+          clock.start();
+        }
+        return { runner, clock };
+      },
       async close() {
+        await clock?.stop();
+        await runner?.stop();
         await store.close();
         await pool.end();
         await embedded?.stop();

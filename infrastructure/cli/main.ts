@@ -2,12 +2,16 @@ import { parseArgs } from 'node:util';
 import { buildServer } from '../../graphql/server.ts';
 import { ConfigError, loadEnv, type Env } from '../config.ts';
 import { startRuntime } from '../runtime.ts';
+import { rebuildProjection, type RebuildProgress } from '../../projections/rebuild.ts';
 
 const USAGE = `usage: govcase <command> [options]
 
 commands:
   serve      start the API (what \`npm start\` runs)
   migrate    apply the schema migrations and exit
+  rebuild [PROJECTION…] [--restart]
+             rebuild read models from position zero into fresh tables while the live ones
+             keep serving, then switch over; Ctrl-C interrupts, running it again resumes
 
 Configuration comes from the environment; see README.md.`;
 
@@ -15,6 +19,7 @@ const say = (msg: string) => process.stderr.write(`govcase: ${msg}\n`);
 
 const serve = async (env: Env) => {
   const runtime = await startRuntime(env, say);
+  runtime.startBackground();
   const app = await buildServer({
     logLevel: env.LOG_LEVEL,
     health: { checkDatabase: async () => void (await runtime.pool.query('select 1')) },
@@ -44,8 +49,56 @@ const migrateOnly = async (env: Env) => {
   await runtime.close();
 };
 
+const formatProgress = (p: RebuildProgress) => {
+  const pct = p.total > 0 ? ((100 * p.done) / p.total).toFixed(1) : '100.0';
+  const eta = p.etaSeconds === null ? '?' : `${Math.ceil(p.etaSeconds)} s`;
+  return `${p.projection}: ${p.done.toLocaleString('en')} / ${p.total.toLocaleString('en')} events (${pct}%), ${p.eventsPerSec.toLocaleString('en')} events/s, ETA ${eta} [${p.phase}]`;
+};
+
+const rebuild = async (env: Env, names: string[], restart: boolean): Promise<number> => {
+  const runtime = await startRuntime(env, say);
+  try {
+    const known = runtime.projections.map((p) => p.name);
+    const unknown = names.filter((n) => !known.includes(n));
+    if (unknown.length > 0) {
+      say(`unknown projection(s): ${unknown.join(', ')} (known: ${known.join(', ')})`);
+      return 2;
+    }
+    const ac = new AbortController();
+    const onSigint = () => {
+      say('interrupting after the current batch…');
+      ac.abort();
+    };
+    process.on('SIGINT', onSigint);
+    const tty = process.stderr.isTTY;
+    let lastLine = 0;
+    for (const projection of runtime.projections.filter((p) => names.length === 0 || names.includes(p.name))) {
+      const result = await rebuildProjection({
+        pool: runtime.pool, store: runtime.store, projection, schema: env.DATABASE_SCHEMA, signal: ac.signal, fresh: restart,
+        onProgress: (p) => {
+          if (tty) process.stderr.write(`\r\x1b[2K${formatProgress(p)}`);
+          else if (Date.now() - lastLine > 2_000 || p.phase !== 'replaying') {
+            lastLine = Date.now();
+            process.stderr.write(`${formatProgress(p)}\n`);
+          }
+        },
+      });
+      if (tty) process.stderr.write('\n');
+      if (result.phase === 'interrupted') {
+        say(`${projection.name}: interrupted at ${result.done} events; run the same command again to resume`);
+        return 130;
+      }
+      say(`${projection.name}: rebuilt from ${result.done.toLocaleString('en')} events and switched over`);
+    }
+    process.off('SIGINT', onSigint);
+    return 0;
+  } finally {
+    await runtime.close();
+  }
+};
+
 export const main = async (argv: string[]): Promise<number> => {
-  const { positionals } = parseArgs({ args: argv, allowPositionals: true, strict: false });
+  const { positionals, values } = parseArgs({ args: argv, allowPositionals: true, strict: false, options: { restart: { type: 'boolean' } } });
   const command = positionals[0];
   let env: Env;
   try {
@@ -64,6 +117,8 @@ export const main = async (argv: string[]): Promise<number> => {
     case 'migrate':
       await migrateOnly(env);
       return 0;
+    case 'rebuild':
+      return rebuild(env, positionals.slice(1), values.restart === true);
     case undefined:
     case 'help':
     case '--help':

@@ -1,0 +1,7 @@
+import { createCasesProjection } from './cases/casesProjection.ts';
+import type { Projection } from './projection.ts';
+
+/** Every projection govcase runs, in one list: the runner, `rebuild` and the status query use it. */
+export const createProjections = (options: { readonly blindIndex: (idNumber: string) => string }): Projection[] => [
+  createCasesProjection(options),
+];
