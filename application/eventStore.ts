@@ -120,6 +120,8 @@ export interface EventStoreAdapter {
   /** Catch-up, then live: pages of events in global order, each exactly once, until aborted. */
   subscribeToAll(options?: SubscribeOptions): AsyncIterable<readonly RecordedEvent[]>;
   findCommand(commandId: string): Promise<CommandRecord | null>;
+  /** The position of the last event readers can see now (null for an empty log): where "live" starts. */
+  headPosition(): Promise<Position | null>;
   /** Total order of two positions of this adapter: negative, zero or positive. */
   comparePositions(a: Position, b: Position): number;
   close(): Promise<void>;
@@ -206,6 +208,7 @@ export const createEventStore = (adapter: EventStoreAdapter): EventStore => {
     readAll: (o) => adapter.readAll(o),
     subscribeToAll: (o) => adapter.subscribeToAll(o),
     findCommand: (c) => adapter.findCommand(c),
+    headPosition: () => adapter.headPosition(),
     comparePositions: (a, b) => adapter.comparePositions(a, b),
     close: () => adapter.close(),
   };

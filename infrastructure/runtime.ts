@@ -12,7 +12,7 @@ import { createPool, ensureSchema } from './postgres/pool.ts';
 import { createBlindIndex, loadOrCreateSecret } from './keys.ts';
 import { createProjections } from '../projections/index.ts';
 import type { Projection } from '../projections/projection.ts';
-import { createProjectionRunner, type ProjectionRunner } from '../projections/runner.ts';
+import { createProjectionRunner, createTablesOnce, type ProjectionRunner } from '../projections/runner.ts';
 import { createDeadlineClock, type DeadlineClock } from '../projections/deadlineClock.ts';
 
 /**
@@ -54,6 +54,8 @@ export const startRuntime = async (env: Env, log: (msg: string) => void): Promis
     });
     const blindIndex = createBlindIndex(masterKey);
     const projections = createProjections({ blindIndex });
+    // read-model tables exist before anything (the deadline clock, the API) reads them
+    for (const p of projections) await createTablesOnce(pool, env.DATABASE_SCHEMA, p, '');
     let runner: ProjectionRunner | undefined;
     let clock: DeadlineClock | null = null;
     return {

@@ -2,6 +2,9 @@ import { parseArgs } from 'node:util';
 import { buildServer } from '../../graphql/server.ts';
 import { ConfigError, loadEnv, type Env } from '../config.ts';
 import { startRuntime } from '../runtime.ts';
+import { loadOrCreateSecret } from '../keys.ts';
+import { createTokenVerifier } from '../../graphql/auth.ts';
+import { createLiveEvents } from '../../graphql/liveEvents.ts';
 import { rebuildProjection, type RebuildProgress } from '../../projections/rebuild.ts';
 
 const USAGE = `usage: govcase <command> [options]
@@ -19,10 +22,20 @@ const say = (msg: string) => process.stderr.write(`govcase: ${msg}\n`);
 
 const serve = async (env: Env) => {
   const runtime = await startRuntime(env, say);
-  runtime.startBackground();
+  const { runner } = runtime.startBackground();
+  const jwtSecret = env.JWT_PUBLIC_KEY ? undefined : await loadOrCreateSecret({
+    name: 'JWT_SECRET', value: env.JWT_SECRET, home: env.GOVCASE_HOME, production: env.NODE_ENV === 'production', bytes: 32, log: say,
+  });
+  const liveEvents = createLiveEvents(runtime.store, say);
+  await liveEvents.start();
   const app = await buildServer({
     logLevel: env.LOG_LEVEL,
     health: { checkDatabase: async () => void (await runtime.pool.query('select 1')) },
+    graphiql: env.NODE_ENV !== 'production',
+    api: {
+      pool: runtime.pool, store: runtime.store, write: runtime.deps, blindIndex: runtime.blindIndex, runner, liveEvents,
+      verifier: createTokenVerifier({ secret: jwtSecret, publicKey: env.JWT_PUBLIC_KEY }),
+    },
   });
   let stopping = false;
   const stop = async (signal: string) => {
@@ -35,6 +48,7 @@ const serve = async (env: Env) => {
     }, 15_000);
     force.unref();
     await app.close();
+    await liveEvents.stop();
     await runtime.close();
     process.exit(0);
   };

@@ -252,6 +252,17 @@ export const getPostgresEventStoreAdapter = (options: PostgresEventStoreOptions)
         : null;
     },
 
+    async headPosition() {
+      const res = await query<{ position: string; tx: string }>({
+        name: `govcase_head_position_${schema}`,
+        text: `select position, tx_id::text as tx from events where tx_id < pg_snapshot_xmin(pg_current_snapshot())
+               order by tx_id desc, position desc limit 1`,
+        values: [],
+      }, 'head position');
+      const r = res.rows[0];
+      return r ? formatPosition(r.tx, r.position) : null;
+    },
+
     comparePositions(a, b) {
       const x = parsePosition(a), y = parsePosition(b);
       return x.tx !== y.tx ? (x.tx < y.tx ? -1 : 1) : x.pos === y.pos ? 0 : x.pos < y.pos ? -1 : 1;
