@@ -16,9 +16,10 @@ const SAFE_DETAIL_KEYS = ['field', 'issues', 'expectedVersion', 'actualVersion',
 const pickDetails = (details: Readonly<Record<string, unknown>>) =>
   Object.fromEntries(Object.entries(details).filter(([k]) => SAFE_DETAIL_KEYS.includes(k)));
 
+/** The error a resolver threw, under GraphQL's wrapping (duck-typed: more than one copy of graphql-js may be loaded). */
 const unwrap = (error: unknown): unknown => {
-  let e = error;
-  for (let i = 0; i < 5 && e instanceof GraphQLError && e.originalError; i++) e = e.originalError;
+  let e = error as { originalError?: unknown } | undefined;
+  for (let i = 0; i < 5 && e && typeof e === 'object' && e.originalError; i++) e = e.originalError as typeof e;
   return e;
 };
 

@@ -18,7 +18,6 @@ export const buildServer = async (options: ServerOptions): Promise<FastifyInstan
     logger: { level: options.logLevel },
     bodyLimit: 1_048_576,
     requestIdHeader: 'x-request-id',
-    requestIdLogLabel: 'requestId',
   });
   app.setErrorHandler(httpErrorHandler);
   await app.register(healthRoutes, options.health);
