@@ -53,6 +53,9 @@ export interface AppendOutcome {
   readonly clientCores: number;
   /** Whole-machine busy share over the measured window (0..1), from /proc/stat; null elsewhere. */
   readonly machineBusy: number | null;
+  /** Cores used by local `postgres` processes, and by everything else (neither client nor server). */
+  readonly serverCores: number | null;
+  readonly otherCores: number | null;
   /** Implementation-specific counts, e.g. transactions (group-commit batches) for govcase. */
   readonly details: Readonly<Record<string, number>>;
 }

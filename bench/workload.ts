@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
+import { cpus } from 'node:os';
 import { performance } from 'node:perf_hooks';
 
 /**
@@ -67,15 +68,53 @@ export interface LoadResult {
   readonly latenciesMs: Float64Array;
   readonly clientCores: number;
   readonly machineBusy: number | null;
+  /** Cores used by local `postgres` processes; null when not measurable. */
+  readonly serverCores: number | null;
+  /** Cores used by everything else on the machine (other work disturbing the measurement). */
+  readonly otherCores: number | null;
 }
 
-const readProcStat = (): { busy: number; total: number } | null => {
+interface CpuSample {
+  /** Whole machine, in clock ticks (/proc/stat). */
+  readonly busy: number;
+  readonly total: number;
+  /** CPU ticks of each process named `postgres` on this machine (none if the server runs elsewhere). */
+  readonly postgres: ReadonlyMap<string, number>;
+}
+
+/** Ticks the `postgres` processes alive at both samples spent between them (exited ones are not seen). */
+const postgresTicks = (a: CpuSample, b: CpuSample): number => {
+  let ticks = 0;
+  for (const [pid, t] of b.postgres) {
+    const before = a.postgres.get(pid);
+    if (before !== undefined && t >= before) ticks += t - before;
+  }
+  return ticks;
+};
+
+const TICKS_PER_SECOND = 100; // USER_HZ, 100 on Linux
+
+/** A Linux-only CPU sample; null elsewhere. */
+const sampleCpu = (): CpuSample | null => {
   try {
     const line = readFileSync('/proc/stat', 'utf8').split('\n', 1)[0]!;
     const v = line.trim().split(/\s+/).slice(1).map(Number);
     const idle = (v[3] ?? 0) + (v[4] ?? 0);
     const total = v.reduce((a, b) => a + b, 0);
-    return { busy: total - idle, total };
+    const postgres = new Map<string, number>();
+    for (const pid of readdirSync('/proc')) {
+      if (!/^\d+$/.test(pid)) continue;
+      try {
+        const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+        const close = stat.lastIndexOf(')');
+        if (stat.slice(stat.indexOf('(') + 1, close) !== 'postgres') continue;
+        const f = stat.slice(close + 2).split(' ');
+        postgres.set(pid, Number(f[11]) + Number(f[12])); // utime, stime
+      } catch {
+        // the process ended meanwhile
+      }
+    }
+    return { busy: total - idle, total, postgres };
   } catch {
     return null;
   }
@@ -99,18 +138,10 @@ export const runAppendLoad = async (opts: {
   const windowEnd = windowStart + opts.seconds * 1000;
   let appends = 0;
   let latencies = new Float64Array(1 << 16);
-  let cpuAtStart: NodeJS.CpuUsage | null = null;
-  let statAtStart: ReturnType<typeof readProcStat> = null;
-  let cpuAtEnd: NodeJS.CpuUsage | null = null;
-  let statAtEnd: ReturnType<typeof readProcStat> = null;
-  const startTimer = setTimeout(() => {
-    cpuAtStart = process.cpuUsage();
-    statAtStart = readProcStat();
-  }, Math.max(0, windowStart - performance.now()));
-  const endTimer = setTimeout(() => {
-    cpuAtEnd = process.cpuUsage(cpuAtStart ?? undefined);
-    statAtEnd = readProcStat();
-  }, Math.max(0, windowEnd - performance.now()));
+  // CPU samples at the window's edges, taken by the first writer to cross each edge
+  let start: { at: number; cpu: NodeJS.CpuUsage; stat: CpuSample | null } | null = null;
+  let end: { at: number; cpu: NodeJS.CpuUsage; stat: CpuSample | null } | null = null;
+  const sample = () => ({ at: performance.now(), cpu: process.cpuUsage(), stat: sampleCpu() });
 
   const writer = async (w: number) => {
     let stream = 0;
@@ -118,7 +149,10 @@ export const runAppendLoad = async (opts: {
     let appendsInStream = 0;
     for (;;) {
       const started = performance.now();
-      if (started >= windowEnd) return;
+      if (started >= windowEnd) {
+        end ??= sample();
+        return;
+      }
       if (appendsInStream === APPENDS_PER_STREAM) {
         stream++;
         version = 0;
@@ -130,31 +164,38 @@ export const runAppendLoad = async (opts: {
       appendsInStream++;
       const done = performance.now();
       if (done >= windowStart && done < windowEnd) {
+        start ??= sample();
         if (appends === latencies.length) {
           const bigger = new Float64Array(latencies.length * 2);
           bigger.set(latencies);
           latencies = bigger;
         }
         latencies[appends++] = done - started;
+      } else if (done >= windowEnd) {
+        end ??= sample();
       }
     }
   };
-  try {
-    await Promise.all(Array.from({ length: concurrency }, (_, w) => writer(w)));
-  } finally {
-    clearTimeout(startTimer);
-    clearTimeout(endTimer);
-  }
-  const cpu = cpuAtEnd as NodeJS.CpuUsage | null;
-  const s0 = statAtStart as ReturnType<typeof readProcStat>;
-  const s1 = statAtEnd as ReturnType<typeof readProcStat>;
+  await Promise.all(Array.from({ length: concurrency }, (_, w) => writer(w)));
+  const s0 = start as ReturnType<typeof sample> | null;
+  const s1 = end as ReturnType<typeof sample> | null;
+  const span = s0 && s1 ? (s1.at - s0.at) / 1000 : 0;
+  const clientCores = s0 && s1 && span > 0
+    ? (s1.cpu.user - s0.cpu.user + s1.cpu.system - s0.cpu.system) / 1e6 / span : NaN;
+  const a = s0?.stat, b = s1?.stat;
+  const machineBusy = a && b && b.total > a.total ? (b.busy - a.busy) / (b.total - a.total) : null;
+  const serverCores = a && b && span > 0 && b.postgres.size > 0 ? postgresTicks(a, b) / TICKS_PER_SECOND / span : null;
+  const machineCores = machineBusy === null ? null : machineBusy * cpus().length;
   return {
     appends,
     events: appends * eventsPerCall,
     seconds: opts.seconds,
     latenciesMs: latencies.subarray(0, appends),
-    clientCores: cpu ? (cpu.user + cpu.system) / 1e6 / opts.seconds : NaN,
-    machineBusy: s0 && s1 && s1.total > s0.total ? (s1.busy - s0.busy) / (s1.total - s0.total) : null,
+    clientCores,
+    machineBusy,
+    serverCores,
+    otherCores: machineCores !== null && serverCores !== null && Number.isFinite(clientCores)
+      ? Math.max(0, machineCores - clientCores - serverCores) : null,
   };
 };
 
@@ -200,4 +241,18 @@ export const fillLog = async (opts: {
     }
   };
   await Promise.all(Array.from({ length: concurrency }, (_, w) => writer(w)));
+};
+
+/** Cores busy on this machine (and the local PostgreSQL's share) over `ms` while the benchmark is idle. */
+export const backgroundLoad = async (ms: number): Promise<{ machineCores: number; postgresCores: number } | null> => {
+  const a = sampleCpu();
+  const t0 = performance.now();
+  await new Promise((r) => setTimeout(r, ms));
+  const b = sampleCpu();
+  const seconds = (performance.now() - t0) / 1000;
+  if (!a || !b || b.total <= a.total) return null;
+  return {
+    machineCores: ((b.busy - a.busy) / (b.total - a.total)) * cpus().length,
+    postgresCores: postgresTicks(a, b) / TICKS_PER_SECOND / seconds,
+  };
 };

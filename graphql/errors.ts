@@ -65,6 +65,8 @@ export const errorFormatter = (
 
 /** Errors outside GraphQL execution (malformed JSON, wrong content type, body too large): the same shape. */
 export const httpErrorHandler = (error: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
+  const prepared = (error as unknown as { errors?: unknown; statusCode?: number }).errors;
+  if (Array.isArray(prepared)) return reply.code(error.statusCode ?? 400).send({ data: null, errors: prepared });
   const status = error.statusCode && error.statusCode >= 400 && error.statusCode < 500 ? error.statusCode : 500;
   if (status === 500) request.log.error({ err: error }, 'internal error');
   const code: Code = status === 429 ? 'RATE_LIMITED' : status === 503 ? 'UNAVAILABLE' : status < 500 ? 'VALIDATION_FAILED' : 'INTERNAL';

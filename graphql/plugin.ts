@@ -6,6 +6,7 @@ import type { Principal } from '../domain/permissions.ts';
 import { bearerToken, type ApiDeps, type GraphQLContext, type RequestMeta } from './context.ts';
 import { errorFormatter } from './errors.ts';
 import { maxFieldsRule } from './limits.ts';
+import type { Metrics } from './metrics.ts';
 import { mutationResolvers } from './resolvers/mutations.ts';
 import { queryResolvers } from './resolvers/queries.ts';
 import { subscriptionResolvers } from './resolvers/subscriptions.ts';
@@ -18,6 +19,7 @@ export const schemaSdl = readFileSync(new URL('./schema.graphql', import.meta.ur
 
 export interface GraphQLPluginOptions {
   readonly api: ApiDeps;
+  readonly metrics?: Metrics;
   readonly graphiql: boolean;
   readonly queryDepth?: number;
   readonly maxFields?: number;
@@ -52,6 +54,19 @@ const contextFor = async (api: ApiDeps, authorization: string | undefined, meta:
   return ctx;
 };
 
+/** Counts each mutation's outcome: ok, or the error code it was refused with. */
+const countOutcomes = <R extends Record<string, (...args: never[]) => unknown>>(resolvers: R, metrics: Metrics): R =>
+  Object.fromEntries(Object.entries(resolvers).map(([name, fn]) => [name, async (...args: never[]) => {
+    try {
+      const result = await fn(...args);
+      metrics.commands.inc({ command: name, outcome: 'ok' });
+      return result;
+    } catch (err) {
+      metrics.commands.inc({ command: name, outcome: (err as { code?: string }).code ?? 'INTERNAL' });
+      throw err;
+    }
+  }])) as R;
+
 export const graphqlPlugin = async (app: FastifyInstance, opts: GraphQLPluginOptions) => {
   const { api } = opts;
   await app.register(mercurius, {
@@ -59,7 +74,7 @@ export const graphqlPlugin = async (app: FastifyInstance, opts: GraphQLPluginOpt
     resolvers: {
       DateTime, Date: DateScalar, JSON: JSONScalar,
       Query: queryResolvers,
-      Mutation: mutationResolvers,
+      Mutation: opts.metrics ? countOutcomes(mutationResolvers, opts.metrics) : mutationResolvers,
       Subscription: subscriptionResolvers,
       Case: {
         applicant: (c: CaseView) => c.applicant,

@@ -22,6 +22,8 @@ export const EnvSchema = z.object({
   GOVCASE_HOME: z.string().min(1).default('.govcase'),
   JWT_SECRET: z.string().min(32, 'at least 32 characters').optional(),
   JWT_PUBLIC_KEY: z.string().includes('BEGIN PUBLIC KEY', { message: 'a PEM public key' }).optional(),
+  RATE_LIMIT_MAX: z.coerce.number().int().min(0).max(1_000_000).default(1_200),
+  RATE_LIMIT_WINDOW_MS: z.coerce.number().int().min(1_000).max(3_600_000).default(60_000),
   GOVCASE_MASTER_KEY: z.string().regex(/^[0-9a-fA-F]{32}$/, '32 hex characters').optional(),
   DEADLINE_CLOCK: z.enum(['on', 'off']).default('on'),
   DEADLINE_CLOCK_INTERVAL_MS: z.coerce.number().int().min(1_000).max(86_400_000).default(60_000),

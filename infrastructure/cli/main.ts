@@ -5,6 +5,9 @@ import { startRuntime } from '../runtime.ts';
 import { loadOrCreateSecret } from '../keys.ts';
 import { createTokenVerifier } from '../../graphql/auth.ts';
 import { createLiveEvents } from '../../graphql/liveEvents.ts';
+import { createMetrics } from '../../graphql/metrics.ts';
+import { connectRedis } from '../redis.ts';
+import { instrumentAppends } from '../instrumentedStore.ts';
 import { rebuildProjection, type RebuildProgress } from '../../projections/rebuild.ts';
 
 const USAGE = `usage: govcase <command> [options]
@@ -28,12 +31,16 @@ const serve = async (env: Env) => {
   });
   const liveEvents = createLiveEvents(runtime.store, say);
   await liveEvents.start();
+  const metrics = createMetrics(runner);
+  const redis = env.REDIS_URL ? await connectRedis(env.REDIS_URL, say) : undefined;
   const app = await buildServer({
     logLevel: env.LOG_LEVEL,
     health: { checkDatabase: async () => void (await runtime.pool.query('select 1')) },
     graphiql: env.NODE_ENV !== 'production',
+    metrics,
+    rateLimit: { max: env.RATE_LIMIT_MAX, windowMs: env.RATE_LIMIT_WINDOW_MS, redis },
     api: {
-      pool: runtime.pool, store: runtime.store, write: runtime.deps, blindIndex: runtime.blindIndex, runner, liveEvents,
+      pool: runtime.pool, store: instrumentAppends(runtime.store, metrics.appendSeconds), write: runtime.deps, blindIndex: runtime.blindIndex, runner, liveEvents,
       verifier: createTokenVerifier({ secret: jwtSecret, publicKey: env.JWT_PUBLIC_KEY }),
     },
   });
@@ -49,6 +56,7 @@ const serve = async (env: Env) => {
     force.unref();
     await app.close();
     await liveEvents.stop();
+    await redis?.close();
     await runtime.close();
     process.exit(0);
   };
