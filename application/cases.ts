@@ -78,11 +78,12 @@ const repeatResult = async (store: EventStore, caseId: string, ctx: CommandConte
   if (!ctx.commandId) return null;
   const record = await store.findCommand(ctx.commandId);
   if (!record) return null;
+  // whose command it was comes first: another user learns nothing about it, not even which case it was on
+  const [first] = await store.readStream(record.streamId, { fromRevision: record.fromRevision, limit: 1 });
+  if (first && first.metadata.actorId !== ctx.principal.id) throw forbidden('this commandId belongs to another user\'s command');
   if (record.streamId !== caseStreamId(caseId))
     throw validationFailed('commandId', 'this commandId was already used for a command on another case');
   const loaded = await loadCase(store, caseId);
-  const first = loaded.events.find((e) => e.revision === record.fromRevision);
-  if (first && first.metadata.actorId !== ctx.principal.id) throw forbidden('this commandId belongs to another user\'s command');
   return { caseId, version: record.toRevision, position: record.position, events: [], state: loaded.state, duplicate: true };
 };
 

@@ -187,11 +187,15 @@ export const createEventStore = (adapter: EventStoreAdapter): EventStore => {
         }
         case 'duplicate':
           return duplicateResult(result.record, streamId);
-        case 'conflict':
+        case 'conflict': {
+          // a copy of this command that raced ahead (it held the stream's row) answers with its result
+          const record = commandId ? await adapter.findCommand(commandId) : null;
+          if (record) return duplicateResult(record, streamId);
           if (expected === 'any' && attempt < MAX_ANY_RETRIES) continue;
           throw concurrencyConflict(`stream ${streamId} is at version ${result.actualVersion}, expected ${head?.version ?? -1}`, {
             streamId, expectedVersion: typeof expected === 'number' ? expected : (head?.version ?? -1), actualVersion: result.actualVersion,
           });
+        }
         default: {
           const never: never = result;
           return never;

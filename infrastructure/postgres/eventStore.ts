@@ -134,6 +134,7 @@ export const getPostgresEventStoreAdapter = (options: PostgresEventStoreOptions)
         return [err instanceof Error ? err : new Error(String(err))];
       }
     }
+    if (rows.some((r) => r.r_outcome === 'ok')) announce();
     return items.map((item, i) => toOutcome(item, rows.filter((r) => r.r_idx === i + 1)));
   };
 
@@ -157,6 +158,30 @@ export const getPostgresEventStoreAdapter = (options: PostgresEventStoreOptions)
       return { ...e, position: formatPosition(r.r_tx!, r.r_position!), recordedAt: r.r_recorded_at!.toISOString() };
     });
     return { status: 'ok', events };
+  };
+
+  // After a batch commits: wake this process's subscribers at once, and other processes' through one
+  // NOTIFY outside the append transaction (coalesced: at most one in flight, one more if batches
+  // committed meanwhile). A crash between commit and NOTIFY delays other processes by their idle poll.
+  let notifying = false;
+  let notifyAgain = false;
+  const announce = () => {
+    notifier.wakeLocal();
+    if (notifying) {
+      notifyAgain = true;
+      return;
+    }
+    notifying = true;
+    pool
+      .query({ name: `govcase_notify_${schema}`, text: 'select pg_notify($1, $2)', values: [`govcase_${schema}`, ''] })
+      .catch(() => {})
+      .finally(() => {
+        notifying = false;
+        if (notifyAgain && !closed) {
+          notifyAgain = false;
+          announce();
+        }
+      });
   };
 
   const committer = createGroupCommitter<AppendInput, AdapterAppendResult>({ write: writeBatch, maxInFlight: options.maxInFlight ?? 2 });

@@ -52,6 +52,10 @@ export const createGroupCommitter = <I, O>(options: GroupCommitOptions<I, O>): G
   const flush = () => {
     scheduled = false;
     while (inFlight < maxInFlight && queue.length > 0) {
+      // with every slot free and a crowd waiting, send half now and half at once after it: two
+      // transactions overlap (one executes while the other flushes its commit) instead of one
+      // batch taking everyone and the callers then coming back together
+      const cap = inFlight === 0 && maxInFlight > 1 && queue.length >= 8 ? Math.ceil(queue.length / 2) : maxItems;
       const batch: BatchItem<I, O>[] = [];
       const rest: BatchItem<I, O>[] = [];
       let events = 0;
@@ -59,7 +63,7 @@ export const createGroupCommitter = <I, O>(options: GroupCommitOptions<I, O>): G
         const blocked =
           busyStreams.has(item.streamId) ||
           (item.commandId !== undefined && busyCommands.has(item.commandId)) ||
-          batch.length >= maxItems ||
+          batch.length >= Math.min(cap, maxItems) ||
           (batch.length > 0 && events + item.size > maxEvents);
         if (blocked) {
           rest.push(item);

@@ -6,6 +6,8 @@ import pg from 'pg';
  * subscribers' slow poll covers the time it is down.
  */
 export interface Notifier {
+  /** Wakes this process's waiters now (a commit made here needs no round trip through PostgreSQL). */
+  wakeLocal(): void;
   /** Resolves on the next notification, after `timeoutMs`, or when `signal` aborts. */
   wait(timeoutMs: number, signal?: AbortSignal): Promise<'notified' | 'timeout' | 'aborted'>;
   close(): Promise<void>;
@@ -62,6 +64,7 @@ export const createNotifier = (connectionString: string, channel: string, onPayl
   };
 
   return {
+    wakeLocal: wakeAll,
     wait(timeoutMs, signal) {
       void ensure();
       if (signal?.aborted) return Promise.resolve('aborted');
