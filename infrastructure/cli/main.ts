@@ -3,7 +3,8 @@ import { buildServer } from '../../graphql/server.ts';
 import { ConfigError, loadEnv, type Env } from '../config.ts';
 import { startRuntime } from '../runtime.ts';
 import { loadOrCreateSecret } from '../keys.ts';
-import { createTokenVerifier } from '../../graphql/auth.ts';
+import { createTokenVerifier, signToken } from '../../graphql/auth.ts';
+import { seedDemo } from './seed.ts';
 import { createLiveEvents } from '../../graphql/liveEvents.ts';
 import { createMetrics } from '../../graphql/metrics.ts';
 import { connectRedis } from '../redis.ts';
@@ -15,6 +16,10 @@ const USAGE = `usage: govcase <command> [options]
 commands:
   serve      start the API (what \`npm start\` runs)
   migrate    apply the schema migrations and exit
+  token --sub U --roles clerk[,reviewer] [--dept D] [--region R] [--name N] [--ttl 1h]
+             print a signed JWT (HS256, JWT_SECRET or the dev secret) for development and tests
+  seed [--cases N]
+             a demo catalogue (6 regions × 4 departments) and N cases (default 1000) across the lifecycle
   rebuild [PROJECTION…] [--restart]
              rebuild read models from position zero into fresh tables while the live ones
              keep serving, then switch over; Ctrl-C interrupts, running it again resumes
@@ -120,7 +125,13 @@ const rebuild = async (env: Env, names: string[], restart: boolean): Promise<num
 };
 
 export const main = async (argv: string[]): Promise<number> => {
-  const { positionals, values } = parseArgs({ args: argv, allowPositionals: true, strict: false, options: { restart: { type: 'boolean' } } });
+  const { positionals, values } = parseArgs({
+    args: argv, allowPositionals: true, strict: false,
+    options: {
+      restart: { type: 'boolean' }, sub: { type: 'string' }, roles: { type: 'string' }, dept: { type: 'string' },
+      region: { type: 'string' }, name: { type: 'string' }, ttl: { type: 'string' }, cases: { type: 'string' },
+    },
+  });
   const command = positionals[0];
   let env: Env;
   try {
@@ -139,6 +150,39 @@ export const main = async (argv: string[]): Promise<number> => {
     case 'migrate':
       await migrateOnly(env);
       return 0;
+    case 'token': {
+      const secret = await loadOrCreateSecret({ name: 'JWT_SECRET', value: env.JWT_SECRET, home: env.GOVCASE_HOME, production: env.NODE_ENV === 'production', bytes: 32, log: say });
+      if (typeof values.sub !== 'string' || typeof values.roles !== 'string') {
+        say('token needs --sub and --roles');
+        return 2;
+      }
+      try {
+        const jwt = await signToken(secret, {
+          sub: values.sub, roles: values.roles.split(',').map((r) => r.trim()) as never, name: values.name as string | undefined,
+          dept: values.dept as string | undefined, region: values.region as string | undefined,
+        }, typeof values.ttl === 'string' ? values.ttl : '1h');
+        process.stdout.write(`${jwt}\n`);
+        return 0;
+      } catch (err) {
+        const issue = (err as { issues?: { path: unknown[]; message: string }[] }).issues?.[0];
+        say(`invalid token claims: ${issue ? `${issue.path.join('.')}: ${issue.message}` : (err as Error).message}`);
+        return 2;
+      }
+    }
+    case 'seed': {
+      const n = Number(values.cases ?? 1000);
+      if (!Number.isInteger(n) || n < 0 || n > 1_000_000) {
+        say('--cases must be a whole number from 0 to 1,000,000');
+        return 2;
+      }
+      const runtime = await startRuntime(env, say);
+      try {
+        await seedDemo(runtime.deps, n, say);
+      } finally {
+        await runtime.close();
+      }
+      return 0;
+    }
     case 'rebuild':
       return rebuild(env, positionals.slice(1), values.restart === true);
     case undefined:
