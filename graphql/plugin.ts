@@ -1,11 +1,13 @@
 import { readFileSync } from 'node:fs';
+import { GraphQLError, type DocumentNode } from 'graphql';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import mercurius from 'mercurius';
-import { GovcaseError } from '../domain/errors.ts';
+import { GovcaseError, validationFailed } from '../domain/errors.ts';
 import type { Principal } from '../domain/permissions.ts';
 import { bearerToken, type ApiDeps, type GraphQLContext, type RequestMeta } from './context.ts';
-import { errorFormatter } from './errors.ts';
-import { maxFieldsRule } from './limits.ts';
+import { clientGraphQLError, errorFormatter } from './errors.ts';
+import { badTextInDocument, badTextInVariables } from './inputChecks.ts';
+import { depthViolations, fieldViolations, isDocument, isParsedDocument, maxFieldsRule, queryDepthRule, type DepthLimits } from './limits.ts';
 import type { Metrics } from './metrics.ts';
 import { mutationResolvers } from './resolvers/mutations.ts';
 import { queryResolvers } from './resolvers/queries.ts';
@@ -21,6 +23,7 @@ export interface GraphQLPluginOptions {
   readonly api: ApiDeps;
   readonly metrics?: Metrics;
   readonly graphiql: boolean;
+  /** nested fields per query (default 10); introspection's `ofType` chains are limited separately (limits.ts) */
   readonly queryDepth?: number;
   readonly maxFields?: number;
 }
@@ -69,6 +72,8 @@ const countOutcomes = <R extends Record<string, (...args: never[]) => unknown>>(
 
 export const graphqlPlugin = async (app: FastifyInstance, opts: GraphQLPluginOptions) => {
   const { api } = opts;
+  const maxFields = opts.maxFields ?? 400;
+  const depth: DepthLimits = { maxDepth: opts.queryDepth ?? 10, maxOfTypeChain: 9 };
   await app.register(mercurius, {
     schema: schemaSdl,
     resolvers: {
@@ -94,24 +99,47 @@ export const graphqlPlugin = async (app: FastifyInstance, opts: GraphQLPluginOpt
     } as never,
     graphiql: opts.graphiql,
     path: '/graphql',
-    queryDepth: opts.queryDepth ?? 10,
-    validationRules: [maxFieldsRule(opts.maxFields ?? 400)],
+    // depth is our rule (limits.ts), not mercurius `queryDepth`, which refuses the standard introspection query
+    validationRules: [maxFieldsRule(maxFields), queryDepthRule(depth)],
     allowBatchedQueries: false,
     context: (request) => contextFor(api, request.headers.authorization, requestMeta(request)),
     subscription: {
       keepAlive: 30_000,
+      // A connection needs a valid token in its connection_init payload. Without one (none, malformed,
+      // forged, expired) we answer false: mercurius sends `connection_error` {message: 'Forbidden'} and
+      // closes the socket without a close code (1005 at the client), before any connection_ack.
       onConnect: async (data: { payload?: Record<string, unknown> }) => {
         const auth = data.payload?.authorization ?? data.payload?.Authorization ?? data.payload?.headers;
         const header = typeof auth === 'string' ? auth : typeof (auth as { authorization?: unknown })?.authorization === 'string' ? (auth as { authorization: string }).authorization : undefined;
         const ctx = await contextFor(api, header, { requestId: 'ws', sourceAddress: 'ws', clientApp: undefined, correlationId: undefined });
         try {
-          return { principal: ctx.principal, meta: ctx.meta, api };
+          const principal = ctx.principal;
+          return principal ? { principal, meta: ctx.meta, api } : false;
         } catch {
-          return false; // a bad token closes the connection (4403)
+          return false;
         }
       },
       context: () => ({ api, meta: { requestId: 'ws', sourceAddress: 'ws', clientApp: undefined, correlationId: undefined } }),
     },
     errorFormatter: errorFormatter as never,
+  });
+
+  // mercurius JSON.parses a query that does not parse as GraphQL: `"42"`, `"null"`, `"{}"` (or a
+  // JSON imitation of a document) reach validation as something that is no document
+  app.graphql.addHook('preValidation', async (_schema, document) => {
+    if (!isParsedDocument(document)) throw validationFailed('query', 'not a GraphQL document (the query must be GraphQL text)');
+  });
+  // text PostgreSQL cannot store (NUL, lone surrogates), in the variables or inline in the query
+  app.graphql.addHook('preExecution', async (_schema, document, _context, variables) => {
+    const bad = badTextInVariables(variables) ?? badTextInDocument(document as DocumentNode);
+    if (bad) throw bad;
+  });
+  // mercurius does not validate subscriptions: the same limits and checks, with the code on the error
+  app.graphql.addHook('preSubscriptionExecution', async (_schema, document) => {
+    if (!isDocument(document)) throw clientGraphQLError(validationFailed('query', 'not a GraphQL document'));
+    const problems = [...depthViolations(document, depth), ...fieldViolations(document, maxFields)];
+    if (problems.length > 0) throw new GraphQLError(problems.join('; '), { extensions: { code: 'VALIDATION_FAILED' } });
+    const bad = badTextInDocument(document);
+    if (bad) throw clientGraphQLError(bad);
   });
 };

@@ -10,14 +10,19 @@ import type {
  */
 export interface SupervisionNoticeState {
   readonly noticeId: string;
+  /** optional: states folded before it was kept (stored read-model rows) lack it */
+  readonly content?: string | undefined;
   readonly issuedAt: Instant;
   readonly replyBy: LocalDate;
+  readonly answer?: string | undefined;
   readonly answeredAt?: Instant | undefined;
   readonly overdueFlagged?: boolean | undefined;
 }
 
 export interface EvaluationState {
   readonly score: number;
+  /** optional: states folded before it was kept (stored read-model rows) lack it */
+  readonly comment?: string | undefined;
   readonly bad: boolean;
   readonly evaluatedAt: Instant;
   readonly rectificationDeadline?: LocalDate | undefined;
@@ -191,7 +196,10 @@ export const evolve = (state: CaseState, event: CaseEvent, occurredAt: Instant):
     case 'CaseEvaluated':
       return {
         ...state,
-        evaluation: { score: event.data.score, bad: event.data.bad, evaluatedAt: occurredAt, rectificationDeadline: event.data.rectificationDeadline },
+        evaluation: {
+          score: event.data.score, comment: event.data.comment, bad: event.data.bad, evaluatedAt: occurredAt,
+          rectificationDeadline: event.data.rectificationDeadline,
+        },
       };
     case 'RectificationCompleted':
       return state.evaluation ? { ...state, evaluation: { ...state.evaluation, rectifiedAt: occurredAt } } : state;
@@ -202,12 +210,12 @@ export const evolve = (state: CaseState, event: CaseEvent, occurredAt: Instant):
     case 'SupervisionNoticeIssued':
       return {
         ...state,
-        notices: [...state.notices, { noticeId: event.data.noticeId, issuedAt: occurredAt, replyBy: event.data.replyBy }],
+        notices: [...state.notices, { noticeId: event.data.noticeId, content: event.data.content, issuedAt: occurredAt, replyBy: event.data.replyBy }],
       };
     case 'SupervisionNoticeAnswered':
       return {
         ...state,
-        notices: state.notices.map((n) => (n.noticeId === event.data.noticeId ? { ...n, answeredAt: occurredAt } : n)),
+        notices: state.notices.map((n) => (n.noticeId === event.data.noticeId ? { ...n, answer: event.data.answer, answeredAt: occurredAt } : n)),
       };
     case 'RectificationOverdue':
       return state.evaluation ? { ...state, evaluation: { ...state.evaluation, overdueFlagged: true } } : state;

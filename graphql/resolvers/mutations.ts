@@ -2,6 +2,7 @@ import { handleCaseCommand, submitCase, type CaseCommandInput, type CaseCommandR
 import { publishServiceItem } from '../../application/serviceItems.ts';
 import { uuidFromName } from '../../domain/integrity.ts';
 import { GovcaseError, forbidden } from '../../domain/errors.ts';
+import { canReadEventLog } from '../../domain/permissions.ts';
 import { localDateOf } from '../../domain/time.ts';
 import { requirePrincipal, type GraphQLContext } from '../context.ts';
 import { caseViewFromState, eventView, seesClear, visibleCase } from '../views.ts';
@@ -92,7 +93,8 @@ export const mutationResolvers = {
     }
     return { subjectsErased: rows.rows.length > 0 ? 1 : 0, casesAffected: affected };
   },
-  createIntegrityCheckpoint: () => {
+  createIntegrityCheckpoint: (_root: unknown, _args: unknown, ctx: GraphQLContext) => {
+    if (!canReadEventLog(requirePrincipal(ctx))) throw forbidden('integrity checkpoints are for auditors and admins');
     throw new GovcaseError('UNAVAILABLE', 'signed integrity checkpoints are not available yet (audit & privacy issue); verifyIntegrity checks the hash chains');
   },
 };

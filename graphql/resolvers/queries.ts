@@ -9,10 +9,18 @@ import { caseScopeFor, getCase, scopeAllows, searchCases, type CaseFilter, type 
 import { getServiceItem, listServiceItems, type ServiceItemView } from '../../projections/serviceItems/queries.ts';
 import { queryStatistics, type StatisticsFilter, type StatisticsScope } from '../../projections/statistics/queries.ts';
 import { searchSupervision, supervisionScopeFor, type SupervisionFilter } from '../../projections/supervision/queries.ts';
+import type { GraphQLResolveInfo } from 'graphql';
 import { requirePrincipal, type GraphQLContext } from '../context.ts';
+import { selects } from '../selection.ts';
 import { caseViewFromState, eventView, mayReadLog, visibleCase } from '../views.ts';
 
 const today = (ctx: GraphQLContext) => localDateOf(ctx.api.write.clock.now());
+
+/**
+ * A connection counts its matches only when `totalCount` is selected: the count is the expensive
+ * part of a broad list. Selected, it is exact (never null: the field is `Int!`).
+ */
+const countMode = (info: GraphQLResolveInfo) => (selects(info, 'totalCount') ? 'exact' as const : 'skip' as const);
 
 const requireLogReader = (p: Principal) => {
   if (!mayReadLog(p)) throw forbidden('reading raw event streams needs the auditor role');
@@ -58,12 +66,12 @@ export const queryResolvers = {
     return readableCase(p, await getCase(ctx.api.pool, args.id, today(ctx)));
   },
 
-  cases: async (_r: unknown, args: { filter?: (Omit<CaseFilter, 'applicantIndex'> & { applicantIdNumber?: string | null }) | null; first?: number | null; after?: string | null }, ctx: GraphQLContext) => {
+  cases: async (_r: unknown, args: { filter?: (Omit<CaseFilter, 'applicantIndex'> & { applicantIdNumber?: string | null }) | null; first?: number | null; after?: string | null }, ctx: GraphQLContext, info: GraphQLResolveInfo) => {
     const p = requirePrincipal(ctx);
     const { applicantIdNumber, ...filter } = args.filter ?? {};
     const page = await searchCases(ctx.api.pool, {
       filter: { ...filter, applicantIndex: applicantIdNumber ? ctx.api.blindIndex(applicantIdNumber) : undefined },
-      scope: caseScopeFor(p), first: limit('first', args.first, 20, 100), after: args.after, today: today(ctx),
+      scope: caseScopeFor(p), first: limit('first', args.first, 20, 100), after: args.after, today: today(ctx), count: countMode(info),
     });
     return {
       edges: page.edges.map((e) => ({ cursor: e.cursor, node: visibleCase(p, e.node) })),
@@ -132,15 +140,18 @@ export const queryResolvers = {
     return item ? itemView(item) : null;
   },
 
-  statistics: async (_r: unknown, args: { filter?: StatisticsFilter | null }, ctx: GraphQLContext) =>
-    queryStatistics(ctx.api.pool, args.filter ?? {}, statisticsScope(requirePrincipal(ctx))),
+  statistics: async (_r: unknown, args: { filter?: StatisticsFilter | null }, ctx: GraphQLContext, info: GraphQLResolveInfo) =>
+    queryStatistics(ctx.api.pool, args.filter ?? {}, statisticsScope(requirePrincipal(ctx)), {
+      // the lists cost the most (a province has ~20k items): computed only when asked for
+      byDay: selects(info, 'byDay'), byDepartment: selects(info, 'byDepartment'), byItem: selects(info, 'byItem'),
+    }),
 
-  supervision: async (_r: unknown, args: { filter?: SupervisionFilter | null; first?: number | null; after?: string | null }, ctx: GraphQLContext) => {
+  supervision: async (_r: unknown, args: { filter?: SupervisionFilter | null; first?: number | null; after?: string | null }, ctx: GraphQLContext, info: GraphQLResolveInfo) => {
     const p = requirePrincipal(ctx);
     if (!p.roles.some((r) => ['supervisor', 'clerk', 'reviewer', 'auditor', 'admin'].includes(r)))
       throw forbidden('supervision is for supervisors, clerks, reviewers, auditors and admins');
     const page = await searchSupervision(ctx.api.pool, {
-      filter: args.filter, scope: supervisionScopeFor(p), first: limit('first', args.first, 50, 200), after: args.after, today: today(ctx),
+      filter: args.filter, scope: supervisionScopeFor(p), first: limit('first', args.first, 50, 200), after: args.after, today: today(ctx), count: countMode(info),
     });
     return {
       edges: page.edges.map((e) => ({ cursor: e.cursor, node: { ...e.node, case: visibleCase(p, e.node.case) } })),

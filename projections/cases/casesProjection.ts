@@ -39,6 +39,11 @@ export const createCasesProjection = (options: { readonly blindIndex: (idNumber:
       create index if not exists ${c}_owner_idx on ${c} (owner_id, submitted_at desc) where owner_id is not null;
       create index if not exists ${c}_applicant_idx on ${c} (applicant_index) where applicant_index is not null;
       create index if not exists ${c}_deadline_idx on ${c} (deadline, warning_from) where clock_running;
+      create index if not exists ${c}_dept_status_idx on ${c} (department_code, status, submitted_at desc, case_id desc);
+      create index if not exists ${c}_open_deadline_idx on ${c} (deadline, case_id) where clock_running or status = 'SUSPENDED';
+      create index if not exists ${c}_open_region_idx on ${c} (region_code text_pattern_ops, department_code, deadline, case_id) where clock_running or status = 'SUSPENDED';
+      -- one row per case, rewritten on every event: vacuum once 1% of it changed or was inserted, not the default 20%
+      alter table ${c} set (autovacuum_vacuum_scale_factor = 0.01, autovacuum_vacuum_insert_scale_factor = 0.01);
     `);
   },
   async apply(db, events, t) {

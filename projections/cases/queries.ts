@@ -40,7 +40,7 @@ export interface ServiceItemRefView {
 
 export interface EvaluationView {
   readonly score: number;
-  /** the comment is not kept in the case state */
+  /** null when none was given (or the stored state predates keeping it) */
   readonly comment: string | null;
   readonly bad: boolean;
   /** null for a rating that is not bad (nothing to rectify) */
@@ -147,7 +147,7 @@ export const caseViewFromRow = (row: CaseRecord, today: LocalDate): CaseView => 
     completedOnTime: decision?.onTime ?? null,
     deliveredAt: s.status === 'DELIVERED' ? s.delivery.deliveredAt : null,
     evaluation: e
-      ? { score: e.score, comment: null, bad: e.bad, rectified: e.bad ? e.rectifiedAt !== undefined : null, evaluatedAt: e.evaluatedAt }
+      ? { score: e.score, comment: e.comment ?? null, bad: e.bad, rectified: e.bad ? e.rectifiedAt !== undefined : null, evaluatedAt: e.evaluatedAt }
       : null,
     ownerId: s.ownerId,
   };

@@ -537,7 +537,7 @@ describe('EvaluateCase / CompleteRectification (好差评)', () => {
   it('records a good rating without a rectification deadline', () => {
     const state = given(completed).when(command('EvaluateCase', { score: 5, comment: '办事效率高', channel: 'MOBILE' }, at('2026-10-30')))
       .then([{ type: 'CaseEvaluated', data: { score: 5, comment: '办事效率高', channel: 'MOBILE', bad: false, rectificationDeadline: undefined } }]);
-    expect(state.status !== 'NONE' && state.evaluation).toEqual({ score: 5, bad: false, evaluatedAt: at('2026-10-30'), rectificationDeadline: undefined });
+    expect(state.status !== 'NONE' && state.evaluation).toEqual({ score: 5, comment: '办事效率高', bad: false, evaluatedAt: at('2026-10-30'), rectificationDeadline: undefined });
   });
 
   it('3 is not a bad rating', () => {
@@ -656,7 +656,7 @@ describe('IssueSupervisionNotice / AnswerSupervisionNotice (督办)', () => {
 
   it('issues a notice on a case in processing with its reply deadline', () => {
     const state = given(acceptedSep30).when(issue('2026-09-30')).then([noticeIssued('2026-10-13')]);
-    expect(state.status !== 'NONE' && state.notices).toEqual([{ noticeId: NOTICE_ID, issuedAt: at('2026-09-30'), replyBy: '2026-10-13' }]);
+    expect(state.status !== 'NONE' && state.notices).toEqual([{ noticeId: NOTICE_ID, content: '请说明办理进度', issuedAt: at('2026-09-30'), replyBy: '2026-10-13' }]);
   });
 
   for (const status of ['SUBMITTED', 'CORRECTION_REQUESTED', 'ACCEPTED', 'SUSPENDED', 'COMPLETED'] as const) {

@@ -174,7 +174,8 @@ describe('bad input over HTTP', () => {
       const r = await gql(server.url, `mutation($i: ReasonedCommandInput!) { rejectCase(input: $i) { case { status } events { data metadata } } }`, { i: { caseId, reason } }, t.clerk);
       expect(r.errors, JSON.stringify(r.errors)).toBeUndefined();
       expect(r.data!.rejectCase.events[0].data.reason).toBe(reason);
-      const h = await gql(server.url, `query($id: ID!) { case(id: $id) { history { type data } } }`, { id: caseId }, t.clerk);
+      // the read model catches up asynchronously: wait for the rejection (version 1) to be in it
+      const h = await gql(server.url, `query($id: ID!) { case(id: $id, atLeastVersion: 1) { history { type data } } }`, { id: caseId }, t.clerk);
       expect(h.data!.case.history.at(-1)).toEqual({ type: 'CaseRejected', data: { reason } });
     });
 

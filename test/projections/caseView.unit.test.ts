@@ -180,7 +180,7 @@ describe('row → CaseView', () => {
     const delivered: CaseEvent = { type: 'ResultDelivered', data: { method: 'WINDOW', deliveredOn: '2026-03-09', deliveryDeadline: '2026-03-20', onTime: true } };
     const rated: CaseEvent = { type: 'CaseEvaluated', data: { score: 2, comment: '太慢', bad: true, rectificationDeadline: '2026-03-16' } };
     const v = caseViewFromRow(row([submitted, accepted, ...steps, decided, delivered, rated]), '2026-03-09');
-    expect(v).toMatchObject({ status: 'DELIVERED', deliveredAt: '2026-03-08T02:00:00.000Z', evaluation: { score: 2, comment: null, bad: true, rectified: false, evaluatedAt: '2026-03-09T02:00:00.000Z' } });
+    expect(v).toMatchObject({ status: 'DELIVERED', deliveredAt: '2026-03-08T02:00:00.000Z', evaluation: { score: 2, comment: '太慢', bad: true, rectified: false, evaluatedAt: '2026-03-09T02:00:00.000Z' } });
     const fixed = caseViewFromRow(row([submitted, accepted, ...steps, decided, delivered, rated, { type: 'RectificationCompleted', data: { reason: '已整改', rectificationDeadline: '2026-03-16', onTime: true } }]), '2026-03-09');
     expect(fixed.evaluation).toMatchObject({ bad: true, rectified: true });
     const good = caseViewFromRow(row([submitted, accepted, ...steps, decided, delivered, { type: 'CaseEvaluated', data: { score: 5, bad: false } }]), '2026-03-09');
