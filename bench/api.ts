@@ -1,0 +1,104 @@
+/**
+ * API load: `npx tsx bench/api.ts [--seconds 10] [--cases 20000]`. Starts `govcase serve` as a
+ * separate process on a schema of its own (rate limits off), then with autocannon:
+ * 1. submitCase mutations at 32 connections; 2. acceptCase on the submitted cases at 32 connections;
+ * 3. a `cases` query (first: 20, a clerk's department, with totalCount) at 64 connections;
+ * and the server's RSS after each. Prints a table; `--json` prints one line per measurement.
+ */
+import { spawn } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { parseArgs } from 'node:util';
+import autocannon from 'autocannon';
+import pg from 'pg';
+import { signToken } from '../graphql/auth.ts';
+
+const { values } = parseArgs({ options: { seconds: { type: 'string', default: '10' }, json: { type: 'boolean', default: false } } });
+const seconds = Number(values.seconds);
+const url = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+const schema = 'bench_api';
+const port = 4700 + Math.floor(Math.random() * 200);
+const secret = 'bench-secret-bench-secret-bench-secret-0123';
+const say = (m: string) => process.stderr.write(`[bench api] ${m}\n`);
+
+const admin = async (sql: string) => {
+  const c = new pg.Client({ connectionString: url });
+  await c.connect();
+  try { await c.query(sql); } finally { await c.end(); }
+};
+
+await admin(`drop schema if exists ${schema} cascade`);
+const server = spawn(process.execPath, ['bin/govcase.js', 'serve'], {
+  env: { ...process.env, DATABASE_URL: url, DATABASE_SCHEMA: schema, PORT: String(port), JWT_SECRET: secret, RATE_LIMIT_MAX: '0', LOG_LEVEL: 'warn', DEADLINE_CLOCK: 'off', NODE_ENV: 'production', GOVCASE_MASTER_KEY: '00112233445566778899aabbccddeeff', GOVCASE_SIGNING_KEY: 'x' },
+  stdio: ['ignore', 'ignore', 'pipe'],
+});
+server.stderr.on('data', (d) => { if (/error/i.test(String(d))) process.stderr.write(d); });
+const base = `http://127.0.0.1:${port}`;
+for (let i = 0; ; i++) {
+  try { if ((await fetch(`${base}/readyz`)).ok) break; } catch { /* starting */ }
+  if (i > 100) throw new Error('server did not start');
+  await new Promise((r) => setTimeout(r, 200));
+}
+const rss = async () => {
+  const m = await (await fetch(`${base}/metrics`)).text();
+  return Number(/^govcase_process_resident_memory_bytes (\d+)/m.exec(m)?.[1] ?? 0) / 1_048_576;
+};
+const DEPT = '520102-SCJG';
+const tokens = {
+  admin: await signToken(secret, { sub: 'admin', roles: ['admin'] }, '2h'),
+  applicant: await signToken(secret, { sub: 'citizen', roles: ['applicant'] }, '2h'),
+  clerk: await signToken(secret, { sub: 'clerk', roles: ['clerk'], dept: DEPT, region: '520102' }, '2h'),
+};
+const gql = async (query: string, variables: unknown, token: string) =>
+  (await (await fetch(`${base}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body: JSON.stringify({ query, variables }) })).json()) as { data?: any; errors?: unknown };
+const item = await gql(`mutation($i: ServiceItemInput!) { publishServiceItem(input: $i) { itemCode } }`, { i: {
+  itemCode: 'BENCH01', name: '食品经营许可', itemType: '01', departmentCode: DEPT, departmentName: '南明区市场监督管理局', regionCode: '520102',
+  caseType: 'PROMISED', legalLimitDays: 20, promisedLimitDays: 10, materials: [{ name: '申请书', provided: true }] } }, tokens.admin);
+if (item.errors) throw new Error(JSON.stringify(item.errors));
+
+const caseIds: string[] = [];
+const submitBody = () => JSON.stringify({
+  query: 'mutation($i: SubmitCaseInput!) { submitCase(input: $i) { caseId version } }',
+  variables: { i: { itemCode: 'BENCH01', channel: 'PC', caseId: randomUUID(), commandId: randomUUID(),
+    applicant: { name: '压测申请人', idType: '111', idNumber: '520102199001011234', phone: '13900000000' }, materials: [{ name: '申请书', provided: true }] } },
+});
+const run = (title: string, connections: number, token: string, body: () => string, onBody?: (b: string) => void) =>
+  new Promise<autocannon.Result>((resolve, reject) => {
+    const inst = autocannon({
+      url: `${base}/graphql`, connections, duration: seconds, method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+      requests: [{ setupRequest: (req) => ({ ...req, body: body() }), onResponse: (_s, b) => onBody?.(String(b)) }],
+    }, (err, res) => (err ? reject(err) : resolve(res)));
+    void title;
+    void inst;
+  });
+
+const results: { bench: string; connections: number; requestsPerSec: number; p50: number; p99: number; non2xx: number; errors: number; rssMb: number }[] = [];
+const record = async (bench: string, connections: number, r: autocannon.Result) => {
+  results.push({ bench, connections, requestsPerSec: Math.round(r.requests.average), p50: r.latency.p50, p99: r.latency.p99, non2xx: r.non2xx, errors: r.errors, rssMb: Math.round(await rss()) });
+  say(`${bench}: ${Math.round(r.requests.average)} req/s, p50 ${r.latency.p50} ms, p99 ${r.latency.p99} ms, non-2xx ${r.non2xx}`);
+};
+let graphqlErrors = 0;
+say('warm-up');
+await run('warm', 8, tokens.applicant, submitBody);
+say('submitCase × 32');
+await record('submitCase', 32, await run('submit', 32, tokens.applicant, submitBody, (b) => {
+  const m = /"caseId":"([0-9a-f-]{36})"/.exec(b);
+  if (m) caseIds.push(m[1]!); else graphqlErrors++;
+}));
+let next = 0;
+say(`acceptCase × 32 over ${caseIds.length} submitted cases`);
+await record('acceptCase', 32, await run('accept', 32, tokens.clerk, () => JSON.stringify({
+  query: 'mutation($i: CaseCommandInput!) { acceptCase(input: $i) { version } }',
+  variables: { i: { caseId: caseIds[next++ % caseIds.length], commandId: randomUUID() } },
+}), (b) => { if (b.includes('"errors"') && !b.includes('INVALID_TRANSITION')) graphqlErrors++; }));
+say('cases query × 64');
+await record('casesQuery', 64, await run('cases', 64, tokens.clerk, () => JSON.stringify({
+  query: '{ cases(first: 20) { totalCount edges { node { caseNumber status deadline alertLevel } } } }',
+}), (b) => { if (b.includes('"errors"')) graphqlErrors++; }));
+
+server.kill('SIGTERM');
+await new Promise((r) => server.once('exit', r));
+await admin(`drop schema if exists ${schema} cascade`);
+if (values.json) for (const r of results) process.stdout.write(`${JSON.stringify({ kind: 'api', ...r })}\n`);
+else console.table(results);
+say(`GraphQL errors in responses (other than the expected INVALID_TRANSITION on re-accepts): ${graphqlErrors}`);
