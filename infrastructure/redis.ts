@@ -26,11 +26,10 @@ export const connectRedis = async (url: string, log: (msg: string) => void = () 
     if (!wasReady) log('redis: connected');
     wasReady = true;
   });
-  try {
-    await client.connect();
-  } catch (err) {
-    log(`redis: not reachable at start (${(err as Error).message}); running in-process until it is`);
-  }
+  // connect() keeps retrying until Redis answers: never let that hold up the boot
+  const connecting = client.connect().catch(() => undefined);
+  const ready = await Promise.race([connecting.then(() => client.isReady), new Promise<boolean>((r) => setTimeout(() => r(false), 2_000).unref())]);
+  if (!ready) log('redis: not reachable at start; running in-process until it is');
   return {
     client,
     ready: () => client.isReady,

@@ -3,7 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import WebSocket from 'ws';
 import { createTokenVerifier, signToken } from '../../graphql/auth.ts';
 import { createLiveEvents } from '../../graphql/liveEvents.ts';
-import { buildServer } from '../../graphql/server.ts';
+import { buildServer, type ServerOptions } from '../../graphql/server.ts';
 import { createBlindIndex } from '../../infrastructure/keys.ts';
 import { getPostgresCaseNumbers } from '../../infrastructure/postgres/caseNumbers.ts';
 import { createProjections } from '../../projections/index.ts';
@@ -16,7 +16,7 @@ export const JWT_SECRET = 'test-secret-test-secret-test-secret-0123456789';
 export const MASTER_KEY = '00112233445566778899aabbccddeeff';
 
 /** A real server on a free port over a test database: HTTP and WebSocket, projections running. */
-export const startTestServer = async (db: Awaited<ReturnType<typeof createTestDatabase>>, options: { clock?: Clock } = {}) => {
+export const startTestServer = async (db: Awaited<ReturnType<typeof createTestDatabase>>, options: { clock?: Clock; rateLimit?: ServerOptions['rateLimit'] } = {}) => {
   const store = db.newStore();
   const blindIndex = createBlindIndex(MASTER_KEY);
   const projections = createProjections({ blindIndex });
@@ -29,6 +29,7 @@ export const startTestServer = async (db: Awaited<ReturnType<typeof createTestDa
     logLevel: 'silent',
     health: { checkDatabase: async () => void (await db.pool.query('select 1')) },
     graphiql: true,
+    ...(options.rateLimit ? { rateLimit: options.rateLimit } : {}),
     api: {
       pool: db.pool, store, blindIndex, runner, liveEvents,
       write: { store, clock: options.clock ?? systemClock, ids: { uuid: () => randomUUID() }, caseNumbers: getPostgresCaseNumbers(db.pool) },
