@@ -612,6 +612,7 @@ export interface FillOptions {
   /** cases open at once (their appends interleave in the log) */
   readonly window: number;
   readonly onProgress?: (done: number, cases: number) => void;
+  readonly signal?: AbortSignal;
 }
 
 export interface FillResult {
@@ -659,6 +660,7 @@ export const fillCases = async (o: FillOptions): Promise<FillResult> => {
 
   const writer = async () => {
     while (failure === null) {
+      if (o.signal?.aborted) throw new Error('fill interrupted');
       const c = take();
       if (c === null) return;
       if (c === 'wait') {
@@ -819,7 +821,7 @@ const timedProjection = (p: Projection, timers: Timers): Projection => ({
 });
 
 export const timeRebuild = async (
-  pool: pg.Pool, store: EventStore, projection: Projection, schema: string, batchSize?: number, progress?: (line: string) => void,
+  pool: pg.Pool, store: EventStore, projection: Projection, schema: string, batchSize?: number, progress?: (line: string) => void, signal?: AbortSignal,
 ): Promise<RebuildFigures> => {
   const timers: Timers = { read: 0, fold: 0, sql: 0, pages: 0 };
   let lastLog = performance.now();
@@ -827,6 +829,7 @@ export const timeRebuild = async (
   const res = await rebuildProjection({
     pool, store: timedStore(store, timers), projection: timedProjection(projection, timers), schema, fresh: true,
     ...(batchSize === undefined ? {} : { batchSize }),
+    ...(signal === undefined ? {} : { signal }),
     onProgress: (p) => {
       if (progress && performance.now() - lastLog > 5_000) {
         lastLog = performance.now();
@@ -903,15 +906,27 @@ const main = async () => {
   let store: EventStore | null = null;
   const cleanup = (interrupted: boolean) =>
     (cleaning ??= (async () => {
-      if (interrupted)
+      if (interrupted) {
+        // no graceful shutdown: end our own sessions (their transactions roll back), then drop the schema
         await withClient(url, (c) => c.query('select pg_terminate_backend(pid) from pg_stat_activity where application_name = $1 and pid <> pg_backend_pid()', [appName])).catch(() => {});
+        await dropSchemas(url, [SCHEMA]).catch((err: unknown) => progress(`could not drop ${SCHEMA}: ${(err as Error).message}`));
+        return;
+      }
       await store?.close().catch(() => {});
       await pool?.end().catch(() => {});
       if (opts.keep) progress(`kept schema ${SCHEMA}`);
       else await dropSchemas(url, [SCHEMA]).catch((err: unknown) => progress(`could not drop ${SCHEMA}: ${(err as Error).message}`));
     })());
+  let interrupted = false;
+  const stop = new AbortController();
   const interrupt = (why: string) => {
+    if (interrupted) return;
+    interrupted = true;
+    stop.abort();
     progress(`${why}: stopping and dropping ${SCHEMA} …`);
+    // connections we end now report errors nobody listens for any more: they must not kill the clean-up
+    process.on('uncaughtException', () => {});
+    process.on('unhandledRejection', () => {});
     void cleanup(true).finally(() => process.exit(130));
   };
   for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(sig, () => interrupt(sig));
@@ -938,7 +953,7 @@ const main = async () => {
       const f0 = performance.now();
       let last = f0;
       fill = await fillCases({
-        store, catalog, rng, targetEvents: N, writers: W, window: WINDOW,
+        store, catalog, rng, targetEvents: N, writers: W, window: WINDOW, signal: stop.signal,
         onProgress: (done, cases) => {
           const now = performance.now();
           if (now - last < 5_000) return;
@@ -979,7 +994,7 @@ const main = async () => {
       await pool.query('checkpoint');
       progress(`rebuilding ${p.name} from zero …`);
       const c0 = sampleCpu();
-      const r = await timeRebuild(pool, store, p, SCHEMA, BATCH, progress);
+      const r = await timeRebuild(pool, store, p, SCHEMA, BATCH, progress, stop.signal);
       rows.push({ ...r, cpu: cpuBetween(c0, sampleCpu()), load: loadAverage() });
       progress(`  ${p.name}: ${fmtInt(r.events)} events in ${fmtNum(r.seconds, 1)} s = ${fmtInt(r.eventsPerSec)} events/s`);
       emit(p.name, r.events, r.eventsPerSec);
@@ -991,7 +1006,7 @@ const main = async () => {
       progress(`rebuilding ${selected.map((p) => p.name).join(', ')} at once (Promise.all) …`);
       const c0 = sampleCpu();
       const t0 = performance.now();
-      const each = await Promise.all(selected.map((p) => timeRebuild(pool!, store!, p, SCHEMA, BATCH, progress)));
+      const each = await Promise.all(selected.map((p) => timeRebuild(pool!, store!, p, SCHEMA, BATCH, progress, stop.signal)));
       const seconds = (performance.now() - t0) / 1000;
       const cpu = cpuBetween(c0, sampleCpu());
       concurrent = { seconds, rows: each, cpu, load: loadAverage() };
