@@ -1,5 +1,5 @@
+import { postgresTicks, sampleCpu, TICKS_PER_SECOND, type CpuSample } from './cpu.ts';
 import { randomUUID } from 'node:crypto';
-import { readdirSync, readFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { performance } from 'node:perf_hooks';
 
@@ -73,52 +73,6 @@ export interface LoadResult {
   /** Cores used by everything else on the machine (other work disturbing the measurement). */
   readonly otherCores: number | null;
 }
-
-interface CpuSample {
-  /** Whole machine, in clock ticks (/proc/stat). */
-  readonly busy: number;
-  readonly total: number;
-  /** CPU ticks of each process named `postgres` on this machine (none if the server runs elsewhere). */
-  readonly postgres: ReadonlyMap<string, number>;
-}
-
-/** Ticks the `postgres` processes alive at both samples spent between them (exited ones are not seen). */
-const postgresTicks = (a: CpuSample, b: CpuSample): number => {
-  let ticks = 0;
-  for (const [pid, t] of b.postgres) {
-    const before = a.postgres.get(pid);
-    if (before !== undefined && t >= before) ticks += t - before;
-  }
-  return ticks;
-};
-
-const TICKS_PER_SECOND = 100; // USER_HZ, 100 on Linux
-
-/** A Linux-only CPU sample; null elsewhere. */
-const sampleCpu = (): CpuSample | null => {
-  try {
-    const line = readFileSync('/proc/stat', 'utf8').split('\n', 1)[0]!;
-    const v = line.trim().split(/\s+/).slice(1).map(Number);
-    const idle = (v[3] ?? 0) + (v[4] ?? 0);
-    const total = v.reduce((a, b) => a + b, 0);
-    const postgres = new Map<string, number>();
-    for (const pid of readdirSync('/proc')) {
-      if (!/^\d+$/.test(pid)) continue;
-      try {
-        const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-        const close = stat.lastIndexOf(')');
-        if (stat.slice(stat.indexOf('(') + 1, close) !== 'postgres') continue;
-        const f = stat.slice(close + 2).split(' ');
-        postgres.set(pid, Number(f[11]) + Number(f[12])); // utime, stime
-      } catch {
-        // the process ended meanwhile
-      }
-    }
-    return { busy: total - idle, total, postgres };
-  } catch {
-    return null;
-  }
-};
 
 /**
  * Runs the writers for `warmupSeconds` (not counted) then `seconds` (counted: appends that complete

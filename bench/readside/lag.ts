@@ -11,9 +11,8 @@ import { createProjections } from '../../projections/index.ts';
 import { createProjectionRunner, type ProjectionRunner } from '../../projections/runner.ts';
 import { databaseUrl, dropSchemas, recreateSchema, withClient } from '../db.ts';
 import { fmtInt, fmtNum, table } from '../report.ts';
-import {
-  buildCatalog, cpuBetween, createCaseFactory, createRng, loadAverage, publishCatalog, regroup, sampleCpu, type SimCase,
-} from './rebuild.ts';
+import { buildCatalog, createCaseFactory, createRng, publishCatalog, regroup, type SimCase } from './syntheticCases.ts';
+import { cpuBetween, loadAverage, sampleCpu } from './rebuild.ts';
 
 /**
  * Projection lag under a steady write load: `npx tsx bench/readside/lag.ts [--rate 1000] [--seconds 30]`.
