@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { CaseCommandSchemas, type CaseCommand, type CaseCommandType } from '../domain/case/commands.ts';
+import { ApplicantSchema, CaseCommandSchemas, type CaseCommand, type CaseCommandType } from '../domain/case/commands.ts';
 import { decide } from '../domain/case/decide.ts';
 import { caseStreamId, type Applicant, type Channel, type SubmittedMaterial } from '../domain/case/events.ts';
 import type { CaseState } from '../domain/case/state.ts';
@@ -13,6 +13,8 @@ import { foldCase, loadCase } from './caseStream.ts';
 import type { EventMetadata, EventStore, Position, RecordedEvent } from './eventStore.ts';
 import type { CaseNumberSource, Clock, IdSource } from './ports.ts';
 import { loadServiceItem } from './serviceItems.ts';
+import type { PersonalDataVault } from './personalData.ts';
+import { splitPersonalForm } from './personalData.ts';
 import { parseInput } from './validate.ts';
 
 /** What the write side needs, passed in (no container). */
@@ -21,6 +23,8 @@ export interface CaseDeps {
   readonly clock: Clock;
   readonly ids: IdSource;
   readonly caseNumbers: CaseNumberSource;
+  /** Seals the applicant's personal data before it reaches the store (application/personalData.ts). */
+  readonly vault: PersonalDataVault;
 }
 
 /** Who is acting and how: the audit metadata every event carries. */
@@ -160,7 +164,7 @@ export const handleCaseCommand = async (deps: CaseDeps, caseId: string, input: C
 
 export const SubmitCaseInputSchema = z.object({
   itemCode: z.string().trim().min(1).max(24),
-  applicant: CaseCommandSchemas.SubmitCase.shape.applicant,
+  applicant: ApplicantSchema,
   materials: CaseCommandSchemas.SubmitCase.shape.materials,
   channel: CaseCommandSchemas.SubmitCase.shape.channel,
   formData: CaseCommandSchemas.SubmitCase.shape.formData,
@@ -188,13 +192,16 @@ export const submitCase = async (deps: CaseDeps, input: unknown, ctx: CommandCon
   const itemTarget: CaseTarget = { departmentCode: item.departmentCode, regionCode: item.regionCode, ownerId };
   const verdict = authorizeCaseCommand(ctx.principal, 'SubmitCase', itemTarget);
   if (!verdict.allowed) throw forbidden(verdict.reason, { command: 'SubmitCase' });
+  // personal data is sealed here, before the decider and the store ever hold it
+  const form = splitPersonalForm(data.formData, item.personalFields);
+  const applicant = await deps.vault.seal(data.applicant, form.personal);
   const filedOn = localDateOf(deps.clock.now());
   const caseNumber = formatCaseNumber(item.regionCode, filedOn, await deps.caseNumbers.next(item.regionCode, filedOn));
   return execute(
     deps, caseId, { ...ctx, expectedVersion: -1 },
     (_s, now) => ({
       type: 'SubmitCase',
-      data: { caseId, caseNumber, item, applicant: data.applicant, materials: data.materials, channel: data.channel, formData: data.formData, ownerId },
+      data: { caseId, caseNumber, item, applicant, materials: data.materials, channel: data.channel, formData: form.open, ownerId },
       metadata: { now },
     }),
     (s) => targetOf(s) ?? itemTarget,

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { GraphQLError, type DocumentNode } from 'graphql';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import mercurius from 'mercurius';
+import type { RecordedEvent } from '../application/eventStore.ts';
 import { GovcaseError, validationFailed } from '../domain/errors.ts';
 import type { Principal } from '../domain/permissions.ts';
 import { bearerToken, type ApiDeps, type GraphQLContext, type RequestMeta } from './context.ts';
@@ -13,7 +14,7 @@ import { mutationResolvers } from './resolvers/mutations.ts';
 import { queryResolvers } from './resolvers/queries.ts';
 import { subscriptionResolvers } from './resolvers/subscriptions.ts';
 import { DateScalar, DateTime, JSONScalar } from './scalars.ts';
-import { eventView, seesClear } from './views.ts';
+import { eventView, presentApplicant, presentEventData, seesClear } from './views.ts';
 import type { CaseView } from '../projections/cases/queries.ts';
 
 /** The served schema: the contract (`shared/contract/schema.graphql`, copied here) plus our additions. */
@@ -82,7 +83,10 @@ export const graphqlPlugin = async (app: FastifyInstance, opts: GraphQLPluginOpt
       Mutation: opts.metrics ? countOutcomes(mutationResolvers, opts.metrics) : mutationResolvers,
       Subscription: subscriptionResolvers,
       Case: {
-        applicant: (c: CaseView) => c.applicant,
+        applicant: (c: CaseView, _args: unknown, ctx: GraphQLContext) => presentApplicant(ctx, c),
+      },
+      RecordedEvent: {
+        data: (e: RecordedEvent, _args: unknown, ctx: GraphQLContext) => presentEventData(ctx, e),
       },
     } as never,
     loaders: {

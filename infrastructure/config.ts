@@ -28,9 +28,22 @@ export const EnvSchema = z.object({
   DEADLINE_CLOCK: z.enum(['on', 'off']).default('on'),
   DEADLINE_CLOCK_INTERVAL_MS: z.coerce.number().int().min(1_000).max(86_400_000).default(60_000),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /** national exchange (docs/exchange.md): the front-end exchange database and the 好差评 hub */
+  EXCHANGE_DB_URL: optionalUrl(['mysql', 'mariadb']),
+  HAOCHAPING_URL: optionalUrl(['https', 'http']),
+  HAOCHAPING_SIGNING_KEY: z.string().regex(/^[0-9a-fA-F]{64}$/, 'an SM2 private key, 64 hex characters').optional(),
+  HAOCHAPING_APP_CODE: z.string().trim().min(1).max(64).default('govcase'),
+  EXCHANGE_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(1_000).default(12),
+  EXCHANGE_BATCH_SIZE: z.coerce.number().int().min(1).max(5_000).default(500),
+  EXCHANGE_RETRY_BASE_MS: z.coerce.number().int().min(10).max(3_600_000).default(2_000),
+  EXCHANGE_RETRY_MAX_MS: z.coerce.number().int().min(10).max(86_400_000).default(3_600_000),
 }).superRefine((env, ctx) => {
   if (env.EVENT_STORE === 'eventstoredb' && !env.EVENTSTORE_URL)
     ctx.addIssue({ code: 'custom', path: ['EVENTSTORE_URL'], message: 'required when EVENT_STORE=eventstoredb' });
+  if (env.HAOCHAPING_URL && !env.HAOCHAPING_SIGNING_KEY)
+    ctx.addIssue({ code: 'custom', path: ['HAOCHAPING_SIGNING_KEY'], message: 'required when HAOCHAPING_URL is set' });
+  if (env.HAOCHAPING_URL?.startsWith('http://') && env.NODE_ENV === 'production')
+    ctx.addIssue({ code: 'custom', path: ['HAOCHAPING_URL'], message: 'must be https:// in production' });
 });
 
 export type Env = z.infer<typeof EnvSchema>;

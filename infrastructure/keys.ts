@@ -1,4 +1,4 @@
-import { createHmac, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -26,8 +26,5 @@ export const loadOrCreateSecret = async (options: {
   return value;
 };
 
-/** A keyed SM3 HMAC: searching by ID number without storing it in the clear. */
-export const createBlindIndex = (masterKeyHex: string) => {
-  const key = createHmac('sm3', Buffer.from(masterKeyHex, 'hex')).update('govcase/blind-index/v1').digest();
-  return (value: string): string => createHmac('sm3', key).update(value.trim().toUpperCase()).digest('hex');
-};
+/** A keyed SM3 HMAC: searching by ID number without storing it in the clear (one definition, the vault's). */
+export { blindIndexFor as createBlindIndex } from '../application/personalData.ts';

@@ -9,7 +9,9 @@ import { startEmbeddedPostgres, type EmbeddedDatabase } from './postgres/embedde
 import { getPostgresEventStoreAdapter } from './postgres/eventStore.ts';
 import { migrate } from './postgres/migrate.ts';
 import { createPool, ensureSchema } from './postgres/pool.ts';
-import { createBlindIndex, loadOrCreateSecret } from './keys.ts';
+import { loadOrCreateSecret } from './keys.ts';
+import { createVault } from '../application/personalData.ts';
+import { getPostgresKeyRing } from './postgres/dataKeys.ts';
 import { createProjections } from '../projections/index.ts';
 import type { Projection } from '../projections/projection.ts';
 import { createProjectionRunner, createTablesOnce, type ProjectionRunner } from '../projections/runner.ts';
@@ -48,11 +50,12 @@ export const startRuntime = async (env: Env, log: (msg: string) => void): Promis
     log(`schema up to date (${report.applied.length} migration(s) applied now, ${report.alreadyApplied} before)`);
     if (env.EVENT_STORE !== 'postgres') throw new Error(`EVENT_STORE=${env.EVENT_STORE} is not available in this build yet`);
     const store = createEventStore(getPostgresEventStoreAdapter({ pool, connectionString: databaseUrl, schema: env.DATABASE_SCHEMA }));
-    const deps: CaseDeps = { store, clock: systemClock, ids: randomIds, caseNumbers: getPostgresCaseNumbers(pool) };
     const masterKey = await loadOrCreateSecret({
       name: 'GOVCASE_MASTER_KEY', value: env.GOVCASE_MASTER_KEY, home: env.GOVCASE_HOME, production: env.NODE_ENV === 'production', log,
     });
-    const blindIndex = createBlindIndex(masterKey);
+    const vault = createVault({ masterKeyHex: masterKey, keys: getPostgresKeyRing(pool) });
+    const deps: CaseDeps = { store, clock: systemClock, ids: randomIds, caseNumbers: getPostgresCaseNumbers(pool), vault };
+    const blindIndex = vault.subjectOf;
     const projections = createProjections({ blindIndex });
     // read-model tables exist before anything (the deadline clock, the API) reads them
     for (const p of projections) await createTablesOnce(pool, env.DATABASE_SCHEMA, p, '');

@@ -20,6 +20,19 @@ export const ApplicantSchema = z.object({
   kind: text(20).optional(),
 });
 
+/** The sealed form (application/personalData.ts makes it); the decider copies it without looking inside. */
+export const SealedApplicantSchema = z.object({
+  idType: text(20),
+  kind: text(20).optional(),
+  sealed: z.object({
+    scheme: z.literal('SM4-CTR+HMAC-SM3/v1'),
+    subject: z.string().regex(/^[0-9a-f]{64}$/),
+    iv: z.string().regex(/^[0-9a-f]{32}$/),
+    data: z.string().max(200_000),
+    mac: z.string().regex(/^[0-9a-f]{64}$/),
+  }),
+});
+
 export const SubmittedMaterialSchema = z.object({
   name: text(200),
   provided: z.boolean(),
@@ -31,7 +44,7 @@ export const CaseCommandSchemas = {
     caseId: z.uuid(),
     caseNumber: text(40),
     item: ServiceItemRulesSchema,
-    applicant: ApplicantSchema,
+    applicant: z.union([SealedApplicantSchema, ApplicantSchema]),
     materials: z.array(SubmittedMaterialSchema).max(200),
     channel: ChannelSchema,
     formData: z.record(z.string(), z.unknown()).optional(),

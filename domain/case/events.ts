@@ -21,6 +21,31 @@ export interface Applicant {
   readonly kind?: string | undefined;
 }
 
+/**
+ * Personal data as the event store keeps it: SM4-CTR under the data subject's own key, authenticated
+ * with HMAC-SM3 (encrypt-then-MAC). `subject` is the keyed blind index of the ID number, which names the
+ * key; destroying the key (crypto-shredding) leaves the ciphertext, and the hashes over it, intact.
+ */
+export interface SealedPersonalData {
+  readonly scheme: 'SM4-CTR+HMAC-SM3/v1';
+  readonly subject: string;
+  readonly iv: string;
+  readonly data: string;
+  readonly mac: string;
+}
+
+/** The applicant with the personal fields sealed; what is not personal stays readable. */
+export interface SealedApplicant {
+  readonly idType: string;
+  readonly kind?: string | undefined;
+  readonly sealed: SealedPersonalData;
+}
+
+/** Stored events always carry the sealed form; the plain one exists only before sealing (and in pure tests). */
+export type ApplicantRecord = Applicant | SealedApplicant;
+
+export const isSealedApplicant = (a: ApplicantRecord): a is SealedApplicant => 'sealed' in a && a.sealed !== undefined;
+
 export interface SubmittedMaterial {
   readonly name: string;
   readonly provided: boolean;
@@ -35,7 +60,7 @@ export type CaseSubmitted = E<'CaseSubmitted', {
   readonly item: ServiceItemRules;
   readonly departmentCode: string;
   readonly regionCode: string;
-  readonly applicant: Applicant;
+  readonly applicant: ApplicantRecord;
   readonly materials: readonly SubmittedMaterial[];
   readonly channel: Channel;
   readonly formData?: Readonly<Record<string, unknown>> | undefined;

@@ -1,7 +1,7 @@
 import type { Instant, LocalDate } from '../time.ts';
 import type { CaseType, ServiceItemRules } from '../serviceItem/serviceItem.ts';
 import type {
-  Applicant, CaseEvent, Channel, DeliveryMethod, Outcome, SpecialProcedure, SubmittedMaterial,
+  Applicant, ApplicantRecord, CaseEvent, Channel, DeliveryMethod, Outcome, SpecialProcedure, SubmittedMaterial,
 } from './events.ts';
 
 /**
@@ -36,7 +36,7 @@ export interface CaseBase {
   readonly item: ServiceItemRules;
   readonly departmentCode: string;
   readonly regionCode: string;
-  readonly applicant: Applicant;
+  readonly applicant: ApplicantRecord;
   readonly applicantErased: boolean;
   readonly ownerId: string | null;
   readonly channel: Channel;
@@ -234,7 +234,8 @@ export const evolve = (state: CaseState, event: CaseEvent, occurredAt: Instant):
 };
 
 /** After erasure nothing personal is left in the state (only the ID type, which is not personal). */
-export const erasedApplicant = (a: Applicant): Applicant => ({ name: '', idType: a.idType, idNumber: '' });
+/** After erasure the state keeps no personal value, sealed or plain: only the kind of ID. */
+export const erasedApplicant = (a: ApplicantRecord): Applicant => ({ name: '', idType: a.idType, idNumber: '' });
 
 const withoutCorrection = <T extends { correction: unknown }>(s: T): Omit<T, 'correction'> => {
   const { correction: _c, ...rest } = s;

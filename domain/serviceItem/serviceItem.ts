@@ -31,6 +31,16 @@ export const ServiceItemRulesSchema = z
     rectificationLimitDays: z.number().int().min(1).max(60).default(5),
     /** Warn when at most this percentage of the working days (and at least one day) remains. */
     warningThresholdPercent: z.number().int().min(1).max(100).default(20),
+    /** form fields that hold personal data: sealed with the applicant's fields, never stored readable */
+    personalFields: z.array(z.string().trim().min(1).max(64)).max(50).optional(),
+    /** National exchange (GB/T 39046): 基本编码 of the catalogue item (catalog_code). */
+    basicCode: code(40).optional(),
+    /** 实施编码 (an..24, task_code); the item code when omitted. */
+    implementationCode: code(24).optional(),
+    /** 业务办理项编码 (task_handle_item). */
+    handlingItemCode: code(50).optional(),
+    /** 受理单位统一社会信用代码 (18 characters, GB 32100). */
+    departmentCreditCode: z.string().regex(/^[0-9A-HJ-NPQRTUWXY]{2}\d{6}[0-9A-HJ-NPQRTUWXY]{10}$/, 'an 18-character unified social credit code').optional(),
   })
   .superRefine((item, ctx) => {
     if (item.promisedLimitDays > item.legalLimitDays)

@@ -1,11 +1,12 @@
 import { handleCaseCommand, submitCase, type CaseCommandInput, type CaseCommandResult, type CommandContext } from '../../application/cases.ts';
+import { eraseApplicantData } from '../../application/erasure.ts';
 import { publishServiceItem } from '../../application/serviceItems.ts';
 import { uuidFromName } from '../../domain/integrity.ts';
 import { GovcaseError, forbidden } from '../../domain/errors.ts';
 import { canReadEventLog } from '../../domain/permissions.ts';
 import { localDateOf } from '../../domain/time.ts';
 import { requirePrincipal, type GraphQLContext } from '../context.ts';
-import { caseViewFromState, eventView, seesClear, visibleCase } from '../views.ts';
+import { caseViewFromState, eventView, seesClear } from '../views.ts';
 
 /**
  * Mutations: each is a thin mapping from the contract's input to one application command; the
@@ -22,18 +23,25 @@ const commandContext = (ctx: GraphQLContext, input: Input): CommandContext => ({
   sourceAddress: ctx.meta.sourceAddress,
 });
 
+const ERASE_WAIT_MS = 30_000;
+/** Has the `cases` projection committed everything up to `position`? */
+const caughtUpTo = async (ctx: GraphQLContext, position: string): Promise<boolean> => {
+  const res = await ctx.api.pool.query<{ position: string | null }>(`select position from projection_checkpoints where name = 'cases'`);
+  const at = res.rows[0]?.position ?? null;
+  return at !== null && ctx.api.store.comparePositions(at, position) >= 0;
+};
+
 export const commandResult = (ctx: GraphQLContext, r: CaseCommandResult) => {
   if (r.state.status === 'NONE') throw new GovcaseError('NOT_FOUND', `no case ${r.caseId}`);
   const principal = requirePrincipal(ctx);
   const full = caseViewFromState(r.state, r.version, localDateOf(ctx.api.write.clock.now()));
   const clear = seesClear(principal, full);
-  const view = visibleCase(principal, full);
   return {
     caseId: r.caseId,
     version: r.version,
     position: r.position ?? '',
     events: r.events.map((e) => eventView(e, clear)),
-    case: view,
+    case: full,
   };
 };
 
@@ -78,20 +86,18 @@ export const mutationResolvers = {
     const materials = (input.materials as { name: string; provided: boolean; copies?: number | null }[] | null | undefined)
       ?.map((m) => defined({ name: m.name, required: m.provided, copies: m.copies }));
     const r = await publishServiceItem(ctx.api.write, defined({ ...input, materials, commandId: undefined }), commandContext(ctx, input));
-    return { ...r.item, version: r.version + 1, materials: r.item.materials.map((m) => ({ name: m.name, provided: m.required, copies: m.copies ?? null })) };
+    return { ...r.item, personalFields: r.item.personalFields ?? [], version: r.version + 1, materials: r.item.materials.map((m) => ({ name: m.name, provided: m.required, copies: m.copies ?? null })) };
   },
   eraseApplicantData: async (_root: unknown, { input }: { input: Input }, ctx: GraphQLContext) => {
-    const principal = requirePrincipal(ctx);
-    if (!principal.roles.includes('admin')) throw forbidden('erasing personal data needs the admin role');
-    const index = ctx.api.blindIndex(String(input.subjectIdNumber ?? ''));
-    const rows = await ctx.api.pool.query<{ case_id: string }>('select case_id from cases where applicant_index = $1', [index]);
-    let affected = 0;
-    for (const { case_id } of rows.rows) {
-      const r = await handleCaseCommand(ctx.api.write, case_id, { type: 'EraseApplicantData', data: { legalBasis: input.legalBasis } },
-        { ...commandContext(ctx, input), commandId: input.commandId ? `${input.commandId}/${case_id}` : undefined });
-      if (r.events.length > 0 || r.duplicate) affected++;
-    }
-    return { subjectsErased: rows.rows.length > 0 ? 1 : 0, casesAffected: affected };
+    const findCases = async (subject: string) => {
+      // every case filed so far must be in the read model before it is searched
+      const head = await ctx.api.store.headPosition();
+      if (head !== null && !(await ctx.api.runner.waitFor('cases', async () => caughtUpTo(ctx, head), ERASE_WAIT_MS)))
+        throw new GovcaseError('UNAVAILABLE', 'the cases read model is behind; erasure waits for it: try again shortly');
+      const rows = await ctx.api.pool.query<{ case_id: string }>('select case_id from cases where applicant_index = $1', [subject]);
+      return rows.rows.map((r) => r.case_id);
+    };
+    return eraseApplicantData(ctx.api.write, findCases, { subjectIdNumber: input.subjectIdNumber, legalBasis: input.legalBasis }, commandContext(ctx, input));
   },
   createIntegrityCheckpoint: (_root: unknown, _args: unknown, ctx: GraphQLContext) => {
     if (!canReadEventLog(requirePrincipal(ctx))) throw forbidden('integrity checkpoints are for auditors and admins');

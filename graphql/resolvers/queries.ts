@@ -12,7 +12,7 @@ import { searchSupervision, supervisionScopeFor, type SupervisionFilter } from '
 import type { GraphQLResolveInfo } from 'graphql';
 import { requirePrincipal, type GraphQLContext } from '../context.ts';
 import { selects } from '../selection.ts';
-import { caseViewFromState, eventView, mayReadLog, visibleCase } from '../views.ts';
+import { caseViewFromState, eventView, mayReadLog } from '../views.ts';
 
 const today = (ctx: GraphQLContext) => localDateOf(ctx.api.write.clock.now());
 
@@ -30,11 +30,12 @@ const readableCase = (p: Principal, view: CaseView | null): CaseView | null => {
   if (!view) return null;
   // not yours to see: the same answer as a case that does not exist
   if (!scopeAllows(caseScopeFor(p), view)) return null;
-  return visibleCase(p, view);
+  return view;
 };
 
 export const itemView = (i: ServiceItemView) => ({
   ...i,
+  personalFields: i.personalFields ?? [],
   materials: i.materials.map((m) => ({ name: m.name, provided: m.required, copies: m.copies ?? null })),
 });
 
@@ -74,7 +75,7 @@ export const queryResolvers = {
       scope: caseScopeFor(p), first: limit('first', args.first, 20, 100), after: args.after, today: today(ctx), count: countMode(info),
     });
     return {
-      edges: page.edges.map((e) => ({ cursor: e.cursor, node: visibleCase(p, e.node) })),
+      edges: page.edges.map((e) => ({ cursor: e.cursor, node: e.node })),
       pageInfo: { hasNextPage: page.hasNextPage, endCursor: page.endCursor },
       totalCount: page.totalCount,
     };
@@ -154,7 +155,7 @@ export const queryResolvers = {
       filter: args.filter, scope: supervisionScopeFor(p), first: limit('first', args.first, 50, 200), after: args.after, today: today(ctx), count: countMode(info),
     });
     return {
-      edges: page.edges.map((e) => ({ cursor: e.cursor, node: { ...e.node, case: visibleCase(p, e.node.case) } })),
+      edges: page.edges.map((e) => ({ cursor: e.cursor, node: { ...e.node, case: e.node.case } })),
       pageInfo: { hasNextPage: page.hasNextPage, endCursor: page.endCursor },
       totalCount: page.totalCount,
     };

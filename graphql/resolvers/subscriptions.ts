@@ -10,7 +10,7 @@ import { localDateOf } from '../../domain/time.ts';
 import { requirePrincipal, type GraphQLContext } from '../context.ts';
 import { clientGraphQLError } from '../errors.ts';
 import { liveIterator } from '../liveEvents.ts';
-import { caseViewFromState, eventView, seesClear, visibleCase } from '../views.ts';
+import { caseViewFromState, eventView, seesClear } from '../views.ts';
 
 /**
  * Subscriptions read the process's tail of the global log and keep, per subscriber, only what the
@@ -81,7 +81,7 @@ export const subscriptionResolvers = {
           const s = states.get(e.streamId.slice(5));
           if (!s || !canReadCase(p, targetOf(s.state))) return [];
           if (args.regionCode && !regionCovers(args.regionCode, s.state.regionCode)) return [];
-          const view = visibleCase(p, caseViewFromState(s.state, s.version, day));
+          const view = caseViewFromState(s.state, s.version, day);
           return [{
             supervisionAlerts: {
               case: view,

@@ -2,7 +2,7 @@ import { toCaseEvent } from '../../application/caseStream.ts';
 import type { RecordedEvent } from '../../application/eventStore.ts';
 import { addWorkingDays } from '../../domain/calendar/index.ts';
 import { warningThreshold } from '../../domain/case/deadline.ts';
-import { isCaseStream } from '../../domain/case/events.ts';
+import { isCaseStream, isSealedApplicant } from '../../domain/case/events.ts';
 import { evolve, initialCaseState, type ExistingCase } from '../../domain/case/state.ts';
 import { addCalendarDays, type LocalDate } from '../../domain/time.ts';
 
@@ -59,6 +59,13 @@ export interface CaseColumns {
   readonly position: string;
 }
 
+/** Sealed applicants name their subject (the blind index) themselves; a plain one (tests) is indexed here. */
+const applicantIndex = (s: ExistingCase, blindIndex: (idNumber: string) => string): string | null => {
+  if (s.applicantErased) return null;
+  if (isSealedApplicant(s.applicant)) return s.applicant.sealed.subject;
+  return s.applicant.idNumber ? blindIndex(s.applicant.idNumber) : null;
+};
+
 export const caseColumns = (row: CaseRow, blindIndex: (idNumber: string) => string): CaseColumns => {
   const s = row.state;
   return {
@@ -75,7 +82,7 @@ export const caseColumns = (row: CaseRow, blindIndex: (idNumber: string) => stri
     warning_from: s.status === 'ACCEPTED' ? warningFrom(s) : null,
     clock_running: s.status === 'ACCEPTED',
     owner_id: s.ownerId,
-    applicant_index: s.applicantErased || !s.applicant.idNumber ? null : blindIndex(s.applicant.idNumber),
+    applicant_index: applicantIndex(s, blindIndex),
     erased: s.applicantErased,
     state: s,
     position: row.position,

@@ -1,5 +1,5 @@
 import { remainingWorkingDays, type AlertLevel } from '../../domain/case/deadline.ts';
-import type { Channel, Outcome } from '../../domain/case/events.ts';
+import type { Applicant, ApplicantRecord, Channel, Outcome } from '../../domain/case/events.ts';
 import type { ExistingCase } from '../../domain/case/state.ts';
 import { GovcaseError } from '../../domain/errors.ts';
 import type { CaseType } from '../../domain/serviceItem/serviceItem.ts';
@@ -51,7 +51,9 @@ export interface CaseView {
   readonly item: ServiceItemRefView;
   readonly departmentCode: string;
   readonly regionCode: string;
-  readonly applicant: ApplicantView;
+  /** as stored (sealed); opened and masked per reader at the API edge (graphql/views.ts) */
+  readonly applicant: ApplicantRecord;
+  readonly applicantErased: boolean;
   readonly channel: Channel;
   readonly submittedAt: Instant;
   readonly acceptedAt: Instant | null;
@@ -99,15 +101,19 @@ const remainingDays = (today: LocalDate, deadline: LocalDate): number | null => 
 
 const orNull = (v: string | undefined | null): string | null => (v === undefined || v === null || v === '' ? null : v);
 
-const applicantView = (s: ExistingCase): ApplicantView =>
-  s.applicantErased
-    ? { name: null, idType: orNull(s.applicant.idType), idNumber: null, phone: null, address: null, erased: true }
+/**
+ * The contract's `Applicant` from the opened personal data: null (erased, or the key destroyed) shows
+ * nothing but the erasure.
+ */
+export const applicantView = (a: Applicant | null): ApplicantView =>
+  a === null
+    ? { name: null, idType: null, idNumber: null, phone: null, address: null, erased: true }
     : {
-        name: orNull(s.applicant.name),
-        idType: orNull(s.applicant.idType),
-        idNumber: orNull(s.applicant.idNumber),
-        phone: orNull(s.applicant.phone),
-        address: orNull(s.applicant.address),
+        name: orNull(a.name),
+        idType: orNull(a.idType),
+        idNumber: orNull(a.idNumber),
+        phone: orNull(a.phone),
+        address: orNull(a.address),
         erased: false,
       };
 
@@ -126,7 +132,8 @@ export const caseViewFromRow = (row: CaseRecord, today: LocalDate): CaseView => 
     item: { itemCode: s.item.itemCode, name: s.item.name, caseType: s.item.caseType, promisedLimitDays: s.item.promisedLimitDays },
     departmentCode: s.departmentCode,
     regionCode: s.regionCode,
-    applicant: applicantView(s),
+    applicant: s.applicant,
+    applicantErased: s.applicantErased,
     channel: s.channel,
     submittedAt: s.submittedAt,
     acceptedAt: clock?.acceptedAt ?? null,

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDeadlineClock } from '../../projections/deadlineClock.ts';
 import { getPostgresCaseNumbers } from '../../infrastructure/postgres/caseNumbers.ts';
 import { createTestDatabase } from '../support/db.ts';
-import { testClock } from '../support/app.ts';
+import { testClock, testVault } from '../support/app.ts';
 import { codes, gql, startTestServer, token } from '../support/server.ts';
 
 const DEPT = 'GY-NM-SCJG';
@@ -107,7 +107,7 @@ describe('the case lifecycle over HTTP', () => {
     clock.set('2026-11-12T09:00:00+08:00');
     const deadlineClock = createDeadlineClock({
       pool: db.pool, connectionString: db.connectionString, schema: db.schema,
-      deps: { store: db.newStore(), clock, ids: { uuid: randomUUID }, caseNumbers: getPostgresCaseNumbers(db.pool) },
+      deps: { store: db.newStore(), clock, ids: { uuid: randomUUID }, caseNumbers: getPostgresCaseNumbers(db.pool), vault: testVault(db.pool) },
     });
     expect((await deadlineClock.tick()).correctionsExpired).toBeGreaterThanOrEqual(1);
     const r = await gql(server.url, `query($id: ID!) { case(id: $id, atLeastVersion: 2) { status } }`, { id }, t.applicant);

@@ -3,7 +3,7 @@ import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { getPostgresCaseNumbers } from '../../infrastructure/postgres/caseNumbers.ts';
 import { createDeadlineClock } from '../../projections/deadlineClock.ts';
-import { testClock } from '../support/app.ts';
+import { testClock, testVault } from '../support/app.ts';
 import { createTestDatabase } from '../support/db.ts';
 import { gql, startTestServer, subscribe, token } from '../support/server.ts';
 
@@ -191,7 +191,7 @@ describe('subscriptions across two servers', () => {
     clock.set('2026-04-20T09:00:00+08:00');
     const deadlineClock = createDeadlineClock({
       pool: db.pool, connectionString: db.connectionString, schema: db.schema,
-      deps: { store: db.newStore(), clock, ids: { uuid: randomUUID }, caseNumbers: getPostgresCaseNumbers(db.pool) },
+      deps: { store: db.newStore(), clock, ids: { uuid: randomUUID }, caseNumbers: getPostgresCaseNumbers(db.pool), vault: testVault(db.pool) },
     });
     const report = await deadlineClock.tick();
     expect(report.warnings).toBeGreaterThanOrEqual(2);

@@ -9,7 +9,7 @@ import { ServiceItemRulesSchema } from '../../domain/serviceItem/serviceItem.ts'
 import { addCalendarDays } from '../../domain/time.ts';
 import { caseColumns } from '../../projections/cases/caseRow.ts';
 import {
-  alertLevelOf, caseScopeFor, caseViewFromRow, isEmptyScope, maskApplicant, scopeAllows, scopeImpliedBy, type ApplicantView,
+  alertLevelOf, applicantView, caseScopeFor, caseViewFromRow, isEmptyScope, maskApplicant, scopeAllows, scopeImpliedBy, type ApplicantView,
 } from '../../projections/cases/queries.ts';
 import { supervisionScopeFor } from '../../projections/supervision/queries.ts';
 
@@ -144,7 +144,8 @@ describe('row → CaseView', () => {
       id: CASE_ID, caseNumber: '520102-20260302-000001', status: 'SUBMITTED', version: 0,
       item: { itemCode: 'ITEM-1', name: '食品经营许可', caseType: 'PROMISED', promisedLimitDays: 10 },
       departmentCode: 'GY-MARKET', regionCode: '520102',
-      applicant: { name: '张三', idType: '111', idNumber: '520102199001011234', phone: '13912342345', address: '贵阳市南明区花果园', erased: false },
+      applicant: { name: '张三', idType: '111', idNumber: '520102199001011234', phone: '13912342345', address: '贵阳市南明区花果园' },
+      applicantErased: false,
       channel: 'PC', submittedAt: '2026-03-02T01:00:00.000Z', acceptedAt: null, deadline: null, remainingWorkingDays: null,
       alertLevel: 'NORMAL', currentStep: null, outcome: null, completedAt: null, completedOnTime: null, deliveredAt: null,
       evaluation: null, ownerId: 'applicant-1',
@@ -190,7 +191,10 @@ describe('row → CaseView', () => {
   it('an erased applicant has no personal data left; the row has no applicant index', () => {
     const r = row([submitted, { type: 'ApplicantDataErased', data: { legalBasis: '个人信息保护法第47条' } }]);
     expect(r.applicant_index).toBeNull();
-    expect(caseViewFromRow(r, '2026-03-02').applicant).toEqual({ name: null, idType: '111', idNumber: null, phone: null, address: null, erased: true });
+    const v = caseViewFromRow(r, '2026-03-02');
+    expect(v.applicantErased).toBe(true);
+    expect(v.applicant).toEqual({ name: '', idType: '111', idNumber: '' });
+    expect(applicantView(null)).toEqual({ name: null, idType: null, idNumber: null, phone: null, address: null, erased: true });
   });
 
   it('a date the calendar has no data for gives unknown remaining days, not a failure', () => {

@@ -2,7 +2,10 @@ import { randomUUID } from 'node:crypto';
 import type { CaseDeps } from '../../application/cases.ts';
 import type { Clock } from '../../application/ports.ts';
 import type { Principal } from '../../domain/permissions.ts';
+import type pg from 'pg';
+import { createVault } from '../../application/personalData.ts';
 import { getPostgresCaseNumbers } from '../../infrastructure/postgres/caseNumbers.ts';
+import { getPostgresKeyRing } from '../../infrastructure/postgres/dataKeys.ts';
 import type { createTestDatabase } from './db.ts';
 
 /** A clock the test moves. */
@@ -24,7 +27,12 @@ export const writeSide = (db: Awaited<ReturnType<typeof createTestDatabase>>, cl
   clock,
   ids: { uuid: () => randomUUID() },
   caseNumbers: getPostgresCaseNumbers(db.pool),
+  vault: testVault(db.pool),
 });
+
+/** The tests' master key (never a real one) and a vault over the test schema's key table. */
+export const TEST_MASTER_KEY = '00112233445566778899aabbccddeeff';
+export const testVault = (pool: pg.Pool) => createVault({ masterKeyHex: TEST_MASTER_KEY, keys: getPostgresKeyRing(pool) });
 
 export const DEPT = 'GY-MARKET';
 export const REGION = '520102';

@@ -4,7 +4,8 @@ import WebSocket from 'ws';
 import { createTokenVerifier, signToken } from '../../graphql/auth.ts';
 import { createLiveEvents } from '../../graphql/liveEvents.ts';
 import { buildServer, type ServerOptions } from '../../graphql/server.ts';
-import { createBlindIndex } from '../../infrastructure/keys.ts';
+import { createVault } from '../../application/personalData.ts';
+import { getPostgresKeyRing } from '../../infrastructure/postgres/dataKeys.ts';
 import { getPostgresCaseNumbers } from '../../infrastructure/postgres/caseNumbers.ts';
 import { createProjections } from '../../projections/index.ts';
 import { createProjectionRunner, createTablesOnce } from '../../projections/runner.ts';
@@ -13,12 +14,14 @@ import { systemClock } from '../../application/ports.ts';
 import type { createTestDatabase } from './db.ts';
 
 export const JWT_SECRET = 'test-secret-test-secret-test-secret-0123456789';
-export const MASTER_KEY = '00112233445566778899aabbccddeeff';
+export { TEST_MASTER_KEY as MASTER_KEY } from './app.ts';
+import { TEST_MASTER_KEY as MASTER_KEY } from './app.ts';
 
 /** A real server on a free port over a test database: HTTP and WebSocket, projections running. */
 export const startTestServer = async (db: Awaited<ReturnType<typeof createTestDatabase>>, options: { clock?: Clock; rateLimit?: ServerOptions['rateLimit'] } = {}) => {
   const store = db.newStore();
-  const blindIndex = createBlindIndex(MASTER_KEY);
+  const vault = createVault({ masterKeyHex: MASTER_KEY, keys: getPostgresKeyRing(db.pool) });
+  const blindIndex = vault.subjectOf;
   const projections = createProjections({ blindIndex });
   for (const p of projections) await createTablesOnce(db.pool, db.schema, p, '');
   const runner = createProjectionRunner({ pool: db.pool, store, projections, connectionString: db.connectionString, schema: db.schema });
@@ -32,7 +35,7 @@ export const startTestServer = async (db: Awaited<ReturnType<typeof createTestDa
     ...(options.rateLimit ? { rateLimit: options.rateLimit } : {}),
     api: {
       pool: db.pool, store, blindIndex, runner, liveEvents,
-      write: { store, clock: options.clock ?? systemClock, ids: { uuid: () => randomUUID() }, caseNumbers: getPostgresCaseNumbers(db.pool) },
+      write: { store, clock: options.clock ?? systemClock, ids: { uuid: () => randomUUID() }, caseNumbers: getPostgresCaseNumbers(db.pool), vault },
       verifier: createTokenVerifier({ secret: JWT_SECRET }),
     },
   });
