@@ -12,9 +12,11 @@ export const createLiveEvents = (store: EventStore, log: (msg: string) => void =
   let loop: Promise<void> | undefined;
 
   const run = async () => {
-    let after = await store.headPosition();
+    // live means from the head at start; a store that is down at boot is asked again, never a crash
+    let after: string | null | undefined;
     while (!ac.signal.aborted) {
       try {
+        if (after === undefined) after = await store.headPosition();
         for await (const page of store.subscribeToAll({ after, signal: ac.signal, batchSize: 1_000 })) {
           after = page[page.length - 1]!.position;
           for (const l of listeners) {
