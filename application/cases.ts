@@ -9,7 +9,7 @@ import { concurrencyConflict, forbidden, GovcaseError, notFound, validationFaile
 import { authorizeCaseCommand, caseCommandGrants, type CaseTarget, type Principal } from '../domain/permissions.ts';
 import { serviceItemStreamId } from '../domain/serviceItem/serviceItem.ts';
 import { localDateOf } from '../domain/time.ts';
-import { foldCase, loadCase } from './caseStream.ts';
+import { foldCase, loadCase, type LoadedCase } from './caseStream.ts';
 import type { EventMetadata, EventStore, Position, RecordedEvent } from './eventStore.ts';
 import type { CaseNumberSource, Clock, IdSource } from './ports.ts';
 import { loadServiceItem } from './serviceItems.ts';
@@ -91,6 +91,8 @@ const repeatResult = async (store: EventStore, caseId: string, ctx: CommandConte
   return { caseId, version: record.toRevision, position: record.position, events: [], state: loaded.state, duplicate: true };
 };
 
+const NEW_CASE: LoadedCase = Object.freeze({ state: foldCase([]), version: -1, head: null, events: [] });
+
 /** 1. load → 2. authorise → 3. decide → 4. append; retried on a conflict the client did not ask to see. */
 const execute = async (
   deps: CaseDeps,
@@ -98,14 +100,18 @@ const execute = async (
   ctx: CommandContext,
   build: (state: CaseState, now: string) => CaseCommand,
   target: (state: CaseState) => CaseTarget | null,
+  fresh = false,
 ): Promise<CaseCommandResult> => {
-  const repeat = await repeatResult(deps.store, caseId, ctx);
+  const repeat = fresh ? null : await repeatResult(deps.store, caseId, ctx);
   if (repeat) return repeat;
   for (let attempt = 0; ; attempt++) {
     try {
-      return await attemptOnce(deps, caseId, ctx, build, target);
+      // a new case's stream is almost always empty: decide on that and let the append's `no_stream`
+      // check prove it (one read saved); if the stream exists after all, load it and decide again
+      return await attemptOnce(deps, caseId, ctx, build, target, fresh && attempt === 0);
     } catch (err) {
       if (!(err instanceof GovcaseError)) throw err;
+      if (fresh && attempt === 0 && err.code === 'CONCURRENCY_CONFLICT') continue;
       // a copy of this command that raced ahead and committed: answer with its result, not the refusal
       const raced = await repeatResult(deps.store, caseId, ctx);
       if (raced) return raced;
@@ -121,9 +127,10 @@ const attemptOnce = async (
   ctx: CommandContext,
   build: (state: CaseState, now: string) => CaseCommand,
   target: (state: CaseState) => CaseTarget | null,
+  assumeNew = false,
 ): Promise<CaseCommandResult> => {
   // 1. read the stream and fold it
-  const loaded = await loadCase(deps.store, caseId);
+  const loaded = assumeNew ? NEW_CASE : await loadCase(deps.store, caseId);
   const now = deps.clock.now().toISOString();
   const command = build(loaded.state, now);
   if (ctx.expectedVersion !== undefined && ctx.expectedVersion !== loaded.version)
@@ -140,7 +147,9 @@ const attemptOnce = async (
   if (events.length === 0)
     return { caseId, version: loaded.version, position: loaded.events.at(-1)?.position ?? null, events: [], state: loaded.state, duplicate: false };
   // 4. append, checking the version we decided on
-  const metadata = metadataFor(ctx, command.type, now, (command.data as { reason?: unknown }).reason);
+  // the reason a person gave: `reason`, or what stands for it in commands without one (a review opinion, a legal basis)
+  const given = command.data as { reason?: unknown; opinion?: unknown; legalBasis?: unknown };
+  const metadata = metadataFor(ctx, command.type, now, given.reason ?? given.opinion ?? given.legalBasis);
   const result = await deps.store.appendToStream(
     caseStreamId(caseId),
     events.map((e) => ({ type: e.type, data: e.data, metadata })),
@@ -205,6 +214,7 @@ export const submitCase = async (deps: CaseDeps, input: unknown, ctx: CommandCon
       metadata: { now },
     }),
     (s) => targetOf(s) ?? itemTarget,
+    true, // a new stream; repeats were checked above, before the case number was taken
   );
 };
 

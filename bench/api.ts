@@ -27,11 +27,13 @@ const admin = async (sql: string) => {
 };
 
 await admin(`drop schema if exists ${schema} cascade`);
-const server = spawn(process.execPath, ['bin/govcase.js', 'serve'], {
-  env: { ...process.env, DATABASE_URL: url, DATABASE_SCHEMA: schema, PORT: String(port), JWT_SECRET: secret, RATE_LIMIT_MAX: '0', LOG_LEVEL: 'warn', DEADLINE_CLOCK: 'off', NODE_ENV: 'production', GOVCASE_MASTER_KEY: '00112233445566778899aabbccddeeff', GOVCASE_SIGNING_KEY: 'x' },
+// BENCH_SERVER_NODE_ARGS: node flags for the server only, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof"
+const serverNodeArgs = (process.env.BENCH_SERVER_NODE_ARGS ?? '').split(' ').filter(Boolean);
+const server = spawn(process.execPath, [...serverNodeArgs, 'bin/govcase.js', 'serve'], {
+  env: { ...process.env, DATABASE_URL: url, DATABASE_SCHEMA: schema, PORT: String(port), JWT_SECRET: secret, RATE_LIMIT_MAX: '0', LOG_LEVEL: 'warn', DEADLINE_CLOCK: 'off', NODE_ENV: 'production', GOVCASE_MASTER_KEY: '00112233445566778899aabbccddeeff', GOVCASE_SIGNING_KEY: '1f2e3d4c5b6a79881f2e3d4c5b6a79881f2e3d4c5b6a79881f2e3d4c5b6a7988' },
   stdio: ['ignore', 'ignore', 'pipe'],
 });
-server.stderr.on('data', (d) => { if (/error/i.test(String(d))) process.stderr.write(d); });
+server.stderr.on('data', (d) => { if (/error|invalid|govcase:/i.test(String(d))) process.stderr.write(d); });
 const base = `http://127.0.0.1:${port}`;
 for (let i = 0; ; i++) {
   try { if ((await fetch(`${base}/readyz`)).ok) break; } catch { /* starting */ }

@@ -21,7 +21,9 @@ export interface TokenVerifier {
   verify(token: string): Promise<Principal>;
 }
 
-export const createTokenVerifier = (options: { readonly secret?: string; readonly publicKey?: string }): TokenVerifier => {
+const CLOCK_TOLERANCE_S = 30;
+
+export const createTokenVerifier = (options: { readonly secret?: string; readonly publicKey?: string; readonly cacheSize?: number }): TokenVerifier => {
   let key: KeyObject;
   let algorithms: string[];
   if (options.publicKey) {
@@ -32,12 +34,26 @@ export const createTokenVerifier = (options: { readonly secret?: string; readonl
     algorithms = ['HS256'];
   } else throw new Error('a JWT secret or public key is required');
 
+  // Clients send the same token with every request: a verified one is remembered until it expires
+  // (checked on every hit), so the signature is computed once per token, not once per request.
+  const verified = new Map<string, { principal: Principal; exp: number | undefined }>();
+  const cacheSize = options.cacheSize ?? 10_000;
+  const remember = (token: string, principal: Principal, exp: number | undefined) => {
+    if (verified.size >= cacheSize) verified.delete(verified.keys().next().value as string);
+    verified.set(token, { principal, exp });
+  };
+
   return {
     async verify(token) {
       if (token.length > 8_192) throw new GovcaseError('UNAUTHENTICATED', 'the token is too long');
+      const hit = verified.get(token);
+      if (hit) {
+        if (hit.exp === undefined || hit.exp + CLOCK_TOLERANCE_S > Date.now() / 1000) return hit.principal;
+        verified.delete(token); // expired: verify again, which says so
+      }
       let payload: unknown;
       try {
-        ({ payload } = await jwtVerify(token, key, { algorithms, clockTolerance: 30 }));
+        ({ payload } = await jwtVerify(token, key, { algorithms, clockTolerance: CLOCK_TOLERANCE_S }));
       } catch (err) {
         const reason = err instanceof joseErrors.JWTExpired ? 'the token has expired'
           : err instanceof joseErrors.JWSSignatureVerificationFailed ? 'the token signature is invalid'
@@ -48,7 +64,9 @@ export const createTokenVerifier = (options: { readonly secret?: string; readonl
       const claims = ClaimsSchema.safeParse(payload);
       if (!claims.success) throw new GovcaseError('UNAUTHENTICATED', `the token claims are invalid: ${claims.error.issues[0]?.path.join('.')} ${claims.error.issues[0]?.message}`);
       const c = claims.data;
-      return { id: c.sub, name: c.name, roles: c.roles, departmentCode: c.dept, regionCode: c.region };
+      const principal: Principal = Object.freeze({ id: c.sub, name: c.name, roles: c.roles, departmentCode: c.dept, regionCode: c.region });
+      remember(token, principal, typeof (payload as { exp?: unknown }).exp === 'number' ? (payload as { exp: number }).exp : undefined);
+      return principal;
     },
   };
 };
