@@ -47,8 +47,8 @@ export const publishServiceItem = async (
           type: e.type,
           data: e.data,
           metadata: {
-            actorId: ctx.principal.id, actorRole: 'admin', commandId: ctx.commandId, correlationId: ctx.correlationId ?? ctx.commandId,
-            clientApp: ctx.clientApp, sourceAddress: ctx.sourceAddress, occurredAt: deps.clock.now().toISOString(),
+            actorId: ctx.principal.id, actorRole: 'admin', departmentCode: ctx.principal.departmentCode, commandId: ctx.commandId,
+            correlationId: ctx.correlationId ?? ctx.commandId, causationId: ctx.causationId, clientApp: ctx.clientApp, sourceAddress: ctx.sourceAddress, occurredAt: deps.clock.now().toISOString(),
           },
         })),
         { expectedVersion: version === -1 ? 'no_stream' : version, head: last ? { version, hash: last.hash } : null, ...(ctx.commandId ? { commandId: ctx.commandId } : {}) },

@@ -2,7 +2,8 @@
  * API load: `npx tsx bench/api.ts [--seconds 10] [--cases 20000]`. Starts `govcase serve` as a
  * separate process on a schema of its own (rate limits off), then with autocannon:
  * 1. submitCase mutations at 32 connections; 2. acceptCase on the submitted cases at 32 connections;
- * 3. a `cases` query (first: 20, a clerk's department, with totalCount) at 64 connections;
+ * 3. a `cases` query (first: 20, a clerk's department, with totalCount) at 64 connections; 4. `case(id)`
+ * at 64; 5. the `cases` page without totalCount at 64;
  * and the server's RSS after each. Prints a table; `--json` prints one line per measurement.
  */
 import { spawn } from 'node:child_process';
@@ -96,6 +97,17 @@ await record('acceptCase', 32, await run('accept', 32, tokens.clerk, () => JSON.
 say('cases query × 64');
 await record('casesQuery', 64, await run('cases', 64, tokens.clerk, () => JSON.stringify({
   query: '{ cases(first: 20) { totalCount edges { node { caseNumber status deadline alertLevel } } } }',
+}), (b) => { if (b.includes('"errors"')) graphqlErrors++; }));
+
+say('case(id) query × 64');
+let pick = 0;
+await record('caseById', 64, await run('case', 64, tokens.clerk, () => JSON.stringify({
+  query: 'query($id: ID!) { case(id: $id) { caseNumber status deadline alertLevel remainingWorkingDays } }',
+  variables: { id: caseIds[pick++ % caseIds.length] },
+}), (b) => { if (b.includes('"errors"')) graphqlErrors++; }));
+say('cases query without totalCount × 64');
+await record('casesPage', 64, await run('casesPage', 64, tokens.clerk, () => JSON.stringify({
+  query: '{ cases(first: 20) { edges { node { caseNumber status deadline alertLevel } } } }',
 }), (b) => { if (b.includes('"errors"')) graphqlErrors++; }));
 
 server.kill('SIGTERM');

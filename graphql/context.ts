@@ -5,6 +5,8 @@ import { GovcaseError } from '../domain/errors.ts';
 import type { Principal } from '../domain/permissions.ts';
 import type { ProjectionRunner } from '../projections/runner.ts';
 import type { TokenVerifier } from './auth.ts';
+import type { Integrity } from '../infrastructure/integrity/index.ts';
+import type { PostgresAuditTrail } from '../infrastructure/integrity/auditLog.ts';
 
 /** What the GraphQL layer is given by the composition root. */
 export interface ApiDeps {
@@ -18,6 +20,10 @@ export interface ApiDeps {
   readonly readYourWritesTimeoutMs?: number;
   /** live events for subscriptions, one tail of the log per process */
   readonly liveEvents: LiveEvents;
+  /** Signed integrity checkpoints and verification (absent: verifyIntegrity checks the hash chains only). */
+  readonly integrity?: Integrity | null | undefined;
+  /** The access and refusal audit (absent: nothing is recorded). */
+  readonly audit?: PostgresAuditTrail | undefined;
 }
 
 export interface LiveEvents {

@@ -2,6 +2,7 @@ import { GraphQLError } from 'graphql';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import type { ExecutionResult } from 'graphql';
 import { GovcaseError, type ErrorCode } from '../domain/errors.ts';
+import { isUnavailableError } from '../infrastructure/postgres/pool.ts';
 
 /**
  * The one place errors become `extensions.code` (mercurius `errorFormatter`): GovcaseError keeps its
@@ -10,6 +11,8 @@ import { GovcaseError, type ErrorCode } from '../domain/errors.ts';
  * wrong content type: a fastify 4xx, which keeps its HTTP status; 429 is RATE_LIMITED); text
  * PostgreSQL cannot take (NUL, lone surrogates) is VALIDATION_FAILED too. The rest is logged with its
  * stack and answered as INTERNAL (HTTP 500) with the request id — never a stack trace to the client.
+ * A database that cannot be reached (a raw pg connection error from a read) is UNAVAILABLE; a response
+ * that is nothing but UNAVAILABLE is HTTP 503 with Retry-After.
  */
 type Code = ErrorCode | 'INTERNAL';
 
@@ -73,7 +76,11 @@ const classify = (error: GraphQLError, log: { error: (obj: unknown, msg: string)
     return [{ error: { ...base, message: original.message, extensions: { code: original.code, ...pickDetails(original.details) } } }];
   const merCode = (original as { code?: unknown } | undefined)?.code;
   const code = typeof merCode === 'string' ? merCode : undefined;
-  if (!error.originalError || original === error || code?.startsWith('MER_ERR_GQL')) {
+  // a variable GraphQL could not coerce (`Int` given -0.5, a DateTime without offset): graphql-js wraps the
+  // scalar's own GraphQLError as originalError, which is a client error like any other refusal
+  const scalarRefusal = original !== error && (original as { name?: unknown } | undefined)?.name === 'GraphQLError'
+    && !(original as { originalError?: unknown }).originalError && !(error.path && error.path.length > 0);
+  if (!error.originalError || original === error || code?.startsWith('MER_ERR_GQL') || scalarRefusal) {
     // GraphQL's own refusals, our validation rules, and refusals prepared with a code (the rate limit)
     const own = (error.extensions as { code?: unknown } | undefined)?.code;
     const known = typeof own === 'string' && own !== 'INTERNAL' && (CODES as readonly string[]).includes(own) ? own as ErrorCode : 'VALIDATION_FAILED';
@@ -87,6 +94,9 @@ const classify = (error: GraphQLError, log: { error: (obj: unknown, msg: string)
     return [{ error: { ...base, message: (original as Error).message, extensions: { code: 'VALIDATION_FAILED' } } }];
   if (code && PG_BAD_INPUT.has(code))
     return [{ error: { ...base, message: 'a value contains text that cannot be stored (a NUL character, a lone surrogate or malformed text)', extensions: { code: 'VALIDATION_FAILED' } } }];
+  // the database (or the network to it) is away: a raw pg error from a read — the write side maps its own
+  if (isUnavailableError(original))
+    return [{ error: { ...base, message: 'the database is unavailable; try again shortly', extensions: { code: 'UNAVAILABLE' } }, httpStatus: 503 }];
   log.error({ err: original }, 'internal error while resolving');
   return [{ error: { ...base, message: `internal error (request ${requestId})`, extensions: { code: 'INTERNAL' } } }];
 };
@@ -118,11 +128,15 @@ export const errorFormatter = (
   const refusedStatus = classified.find((c) => c.httpStatus !== undefined)?.httpStatus;
   const statusCode = internal
     ? 500
+    : all('UNAVAILABLE')
+      ? 503
     : all('VALIDATION_FAILED', 'RATE_LIMITED')
       ? (refusedStatus ?? (all('RATE_LIMITED') ? 429 : 400))
       : all('UNAUTHENTICATED')
         ? 401
         : 200;
+  // nothing but UNAVAILABLE (the database or a read model away): 503, and when to try again
+  if (statusCode === 503) ctx.reply?.header('retry-after', '1');
   return {
     statusCode,
     response: { data: execution.data ?? null, errors },

@@ -13,7 +13,13 @@ export interface Metrics {
   readonly appendSeconds: Histogram<'outcome'>;
 }
 
-export const createMetrics = (runner?: ProjectionRunner): Metrics => {
+/** The national exchange's outbox per target (projections/exchange/status.ts), read when /metrics is scraped. */
+export type ExchangeStatusSource = () => Promise<readonly {
+  readonly target: string; readonly pending: number; readonly retrying: number; readonly delivered: number; readonly dead: number;
+  readonly oldestPendingAgeSeconds: number;
+}[]>;
+
+export const createMetrics = (runner?: ProjectionRunner, exchange?: ExchangeStatusSource): Metrics => {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'govcase_' });
   const commands = new Counter({
@@ -39,6 +45,27 @@ export const createMetrics = (runner?: ProjectionRunner): Metrics => {
       },
     });
     void up;
+  }
+  if (exchange) {
+    // one status query per scrape, shared by both gauges (the registry collects them concurrently)
+    let inflight: ReturnType<ExchangeStatusSource> | undefined;
+    const load = () => (inflight ??= exchange().catch(() => []).finally(() => { setTimeout(() => { inflight = undefined; }, 0); }));
+    const records = new Gauge({
+      name: 'govcase_exchange_records', help: 'National exchange outbox records by target and status (pending, retrying, delivered, dead)',
+      labelNames: ['target', 'status'] as const, registers: [registry],
+      async collect() {
+        for (const s of await load()) for (const status of ['pending', 'retrying', 'delivered', 'dead'] as const) this.set({ target: s.target, status }, s[status]);
+      },
+    });
+    const oldest = new Gauge({
+      name: 'govcase_exchange_oldest_pending_seconds', help: 'Age of the oldest record not yet delivered, per target',
+      labelNames: ['target'] as const, registers: [registry],
+      async collect() {
+        for (const s of await load()) this.set({ target: s.target }, s.oldestPendingAgeSeconds);
+      },
+    });
+    void records;
+    void oldest;
   }
   return { registry, commands, appendSeconds };
 };

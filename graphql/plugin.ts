@@ -13,6 +13,7 @@ import type { Metrics } from './metrics.ts';
 import { mutationResolvers } from './resolvers/mutations.ts';
 import { queryResolvers } from './resolvers/queries.ts';
 import { subscriptionResolvers } from './resolvers/subscriptions.ts';
+import { recordRateLimited, recordRefusals } from './audit.ts';
 import { DateScalar, DateTime, JSONScalar } from './scalars.ts';
 import { eventView, presentApplicant, presentEventData, seesClear } from './views.ts';
 import type { CaseView } from '../projections/cases/queries.ts';
@@ -135,9 +136,22 @@ export const graphqlPlugin = async (app: FastifyInstance, opts: GraphQLPluginOpt
   });
   // text PostgreSQL cannot store (NUL, lone surrogates), in the variables or inline in the query
   app.graphql.addHook('preExecution', async (_schema, document, _context, variables) => {
+    // GET ?variables= is JSON.parsed without a schema: a string, number or array there made graphql-js
+    // throw an assertion (HTTP 500; found by the fuzzer, test/reliability)
+    if (variables !== null && variables !== undefined && (typeof variables !== 'object' || Array.isArray(variables)))
+      throw validationFailed('variables', 'variables must be a JSON object');
     const bad = badTextInVariables(variables) ?? badTextInDocument(document as DocumentNode);
     if (bad) throw bad;
+    // a subscription sent over plain HTTP would execute as a query and fail inside (HTTP 500; found by
+    // the fuzzer, test/reliability): refuse it as the client error it is
+    if ((document as DocumentNode).definitions.some((d) => d.kind === 'OperationDefinition' && d.operation === 'subscription'))
+      throw validationFailed('query', 'subscriptions are served over WebSocket (graphql-ws on /graphql), not over HTTP');
   });
+  // the refusal audit (graphql/audit.ts): refused fields, and requests the rate limit refused first
+  app.graphql.addHook('onResolution', async (execution, context) => {
+    recordRefusals(execution, context as unknown as Parameters<typeof recordRefusals>[1]);
+  });
+  app.addHook('onResponse', recordRateLimited(api));
   // mercurius does not validate subscriptions: the same limits and checks, with the code on the error
   app.graphql.addHook('preSubscriptionExecution', async (_schema, document) => {
     if (!isDocument(document)) throw clientGraphQLError(validationFailed('query', 'not a GraphQL document'));

@@ -35,7 +35,12 @@ const localCounter = () => {
 const storeFor = (redis: SharedRedis | undefined) => {
   const local = localCounter();
   return class FallbackStore {
-    constructor(private readonly prefix = 'govcase:rl:') {}
+    private readonly prefix: string;
+    // @fastify/rate-limit constructs the store with its options object, child() with our prefix: only a
+    // string is a prefix (the options object made every key "[object Object]…", outside govcase's namespace)
+    constructor(prefix: unknown = 'govcase:rl:') {
+      this.prefix = typeof prefix === 'string' ? prefix : 'govcase:rl:';
+    }
     incr(key: string, cb: Cb, timeWindow: number) {
       const k = this.prefix + key;
       if (!redis?.ready()) return cb(null, local(k, timeWindow));

@@ -1,12 +1,13 @@
 import path from 'node:path';
 import type pg from 'pg';
-import { createEventStore, type EventStore } from '../application/eventStore.ts';
+import { createEventStore, type EventStore, type EventStoreAdapter } from '../application/eventStore.ts';
 import type { CaseDeps } from '../application/cases.ts';
 import { randomIds, systemClock } from '../application/ports.ts';
 import type { Env } from './config.ts';
 import { getPostgresCaseNumbers } from './postgres/caseNumbers.ts';
 import { startEmbeddedPostgres, type EmbeddedDatabase } from './postgres/embedded.ts';
 import { getPostgresEventStoreAdapter } from './postgres/eventStore.ts';
+import { getEventStoreDbAdapter, waitForEventStoreDb } from './eventstoredb/eventStore.ts';
 import { migrate } from './postgres/migrate.ts';
 import { createPool, ensureSchema } from './postgres/pool.ts';
 import { loadOrCreateSecret } from './keys.ts';
@@ -16,6 +17,12 @@ import { createProjections } from '../projections/index.ts';
 import type { Projection } from '../projections/projection.ts';
 import { createProjectionRunner, createTablesOnce, type ProjectionRunner } from '../projections/runner.ts';
 import { createDeadlineClock, type DeadlineClock } from '../projections/deadlineClock.ts';
+import { configuredExchangeTargets, createExchangeFromEnv } from './exchange/fromEnv.ts';
+import type { Dispatcher } from './exchange/dispatcher.ts';
+import { createIntegrity, type Integrity } from './integrity/index.ts';
+import { createPeriodicCheckpoints, type PeriodicCheckpoints } from './integrity/periodic.ts';
+import { loadSigningKey } from './integrity/sm2.ts';
+import { createPostgresAuditTrail, type PostgresAuditTrail } from './integrity/auditLog.ts';
 
 /**
  * The composition root's data half: the database (given, or the embedded default), migrations, the
@@ -27,11 +34,17 @@ export interface Runtime {
   readonly embedded: boolean;
   readonly pool: pg.Pool;
   readonly store: EventStore;
+  /** The store's adapter, under the port: for `govcase import`, which appends events as exported. */
+  readonly adapter: EventStoreAdapter;
   readonly deps: CaseDeps;
   readonly projections: readonly Projection[];
   readonly blindIndex: (value: string) => string;
+  /** Signed integrity checkpoints and verification (PostgreSQL event store only; null with EventStoreDB). */
+  readonly integrity: Integrity | null;
+  /** The access and refusal audit (batched writes; flushed on close). */
+  readonly audit: PostgresAuditTrail;
   /** Starts the projection runner and (unless DEADLINE_CLOCK=off) the deadline clock: what `serve` runs. */
-  startBackground(): { runner: ProjectionRunner; clock: DeadlineClock | null };
+  startBackground(): { runner: ProjectionRunner; clock: DeadlineClock | null; exchange: Dispatcher | null };
   close(): Promise<void>;
 }
 
@@ -48,21 +61,36 @@ export const startRuntime = async (env: Env, log: (msg: string) => void): Promis
     const pool = createPool({ connectionString: databaseUrl, schema: env.DATABASE_SCHEMA, max: env.DATABASE_POOL_SIZE });
     const report = await migrate(pool, log);
     log(`schema up to date (${report.applied.length} migration(s) applied now, ${report.alreadyApplied} before)`);
-    if (env.EVENT_STORE !== 'postgres') throw new Error(`EVENT_STORE=${env.EVENT_STORE} is not available in this build yet`);
-    const store = createEventStore(getPostgresEventStoreAdapter({ pool, connectionString: databaseUrl, schema: env.DATABASE_SCHEMA }));
+    // the event log in PostgreSQL (default) or EventStoreDB; read models stay in PostgreSQL either way
+    const adapter = env.EVENT_STORE === 'eventstoredb'
+      ? getEventStoreDbAdapter({ connectionString: env.EVENTSTORE_URL!, log })
+      : getPostgresEventStoreAdapter({ pool, connectionString: databaseUrl, schema: env.DATABASE_SCHEMA });
+    const store = createEventStore(adapter);
+    if (env.EVENT_STORE === 'eventstoredb') await waitForEventStoreDb(store, env.EVENTSTORE_URL!, log).catch(async (err) => {
+      await store.close().catch(() => {});
+      await pool.end().catch(() => {});
+      throw err;
+    });
     const masterKey = await loadOrCreateSecret({
       name: 'GOVCASE_MASTER_KEY', value: env.GOVCASE_MASTER_KEY, home: env.GOVCASE_HOME, production: env.NODE_ENV === 'production', log,
     });
     const vault = createVault({ masterKeyHex: masterKey, keys: getPostgresKeyRing(pool) });
     const deps: CaseDeps = { store, clock: systemClock, ids: randomIds, caseNumbers: getPostgresCaseNumbers(pool), vault };
     const blindIndex = vault.subjectOf;
-    const projections = createProjections({ blindIndex });
+    const projections = createProjections({ blindIndex, exchangeTargets: configuredExchangeTargets(env) });
     // read-model tables exist before anything (the deadline clock, the API) reads them
     for (const p of projections) await createTablesOnce(pool, env.DATABASE_SCHEMA, p, '');
     let runner: ProjectionRunner | undefined;
     let clock: DeadlineClock | null = null;
+    let exchange: Dispatcher | null | undefined;
+    const signingKey = await loadSigningKey({
+      value: env.GOVCASE_SIGNING_KEY, file: env.GOVCASE_SIGNING_KEY_FILE, home: env.GOVCASE_HOME, production: env.NODE_ENV === 'production', log,
+    });
+    const integrity = env.EVENT_STORE === 'postgres' ? createIntegrity({ pool, store, signingKey, clock: systemClock }) : null;
+    let checkpoints: PeriodicCheckpoints | undefined;
+    const audit = createPostgresAuditTrail({ pool, log });
     return {
-      env, databaseUrl, embedded: embedded !== undefined, pool, store, deps, projections, blindIndex,
+      env, databaseUrl, embedded: embedded !== undefined, pool, store, adapter, deps, projections, blindIndex, integrity, audit,
       startBackground() {
         runner ??= createProjectionRunner({ pool, store, projections, connectionString: databaseUrl, schema: env.DATABASE_SCHEMA, log });
         runner.start();
@@ -70,9 +98,19 @@ export const startRuntime = async (env: Env, log: (msg: string) => void): Promis
           clock = createDeadlineClock({ pool, deps, connectionString: databaseUrl, schema: env.DATABASE_SCHEMA, intervalMs: env.DEADLINE_CLOCK_INTERVAL_MS, log });
           clock.start();
         }
-        return { runner, clock };
+        if (integrity && env.INTEGRITY_CHECKPOINT_INTERVAL_MS > 0) {
+          checkpoints ??= createPeriodicCheckpoints({ pool, checkpointer: integrity.checkpointer, intervalMs: env.INTEGRITY_CHECKPOINT_INTERVAL_MS, log });
+          checkpoints.start();
+        }
+        // the national exchange (only when EXCHANGE_DB_URL or HAOCHAPING_URL is set): one leader across nodes
+        exchange ??= createExchangeFromEnv({ env, databaseUrl, store, vault, log });
+        exchange?.start();
+        return { runner, clock, exchange };
       },
       async close() {
+        await exchange?.stop();
+        await checkpoints?.stop();
+        await audit.close();
         await clock?.stop();
         await runner?.stop();
         await store.close();

@@ -12,8 +12,30 @@ export interface Projection {
   readonly tables: readonly string[];
   /** Event types it needs; the runner still advances over the others. Omitted = all. */
   readonly eventTypes?: readonly string[];
-  createTables(db: pg.ClientBase, t: TableNames): Promise<void>;
+  createTables(db: pg.ClientBase, t: TableNames, options?: CreateTablesOptions): Promise<void>;
   apply(db: pg.ClientBase, events: readonly RecordedEvent[], t: TableNames): Promise<void>;
+  /**
+   * Optional, for a rebuild: a session that folds many pages in memory and writes each changed row
+   * once per flush instead of once per page. Same rows as `apply` page by page.
+   */
+  replay?(t: TableNames): ReplaySession;
+}
+
+export interface CreateTablesOptions {
+  /**
+   * Leave out the secondary indexes (a rebuild builds into bare tables and indexes them when they are
+   * finished; calling `createTables` again without this option adds them). `apply` must work without them.
+   */
+  readonly deferIndexes?: boolean;
+}
+
+export interface ReplaySession {
+  /** Folds a page into memory, reading from `db` only the rows it does not hold yet. Writes nothing. */
+  fold(db: pg.Pool | pg.ClientBase, events: readonly RecordedEvent[]): Promise<void>;
+  /** Rows held in memory (the caller flushes when it reaches its bound). */
+  readonly size: number;
+  /** Writes every row changed since the last flush, in the caller's transaction (the one that moves the checkpoint), and forgets them all. */
+  flush(db: pg.ClientBase): Promise<void>;
 }
 
 export type TableNames = (base: string) => string;

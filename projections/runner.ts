@@ -2,6 +2,7 @@ import { EventEmitter } from 'node:events';
 import type pg from 'pg';
 import type { EventStore, RecordedEvent } from '../application/eventStore.ts';
 import { createNotifier, type Notifier } from '../infrastructure/postgres/notifier.ts';
+import { isUnavailableError } from '../infrastructure/postgres/pool.ts';
 import { tableNames, type Projection } from './projection.ts';
 
 /**
@@ -51,10 +52,14 @@ export const lockKey = (schema: string, name: string): number => {
   return h | 0;
 };
 
+/**
+ * The PostgreSQL store's `<txid>:<position>` split for the checkpoint's numeric columns (used only by
+ * PostgreSQL lag queries); another store's cursor (EventStoreDB's `esdb:<commit>/<prepare>`) is kept
+ * as text in `position` alone, its numeric columns left at zero.
+ */
 export const parsePosition = (p: string | null): { tx: string; pos: string } => {
-  if (!p) return { tx: '0', pos: '0' };
-  const [tx, pos] = p.split(':');
-  return { tx: tx ?? '0', pos: pos ?? '0' };
+  const m = p ? /^(\d{1,20}):(\d{1,20})$/.exec(p) : null;
+  return m ? { tx: m[1]!, pos: m[2]! } : { tx: '0', pos: '0' };
 };
 
 export const ensureCheckpoint = async (db: pg.ClientBase | pg.Pool, name: string) => {
@@ -147,7 +152,7 @@ export const createProjectionRunner = (options: ProjectionRunnerOptions): Projec
 
   const becomeLeader = async (projection: Projection): Promise<pg.Client | null> => {
     const { Client } = (await import('pg')).default;
-    const client = new Client({ connectionString: options.connectionString, application_name: `govcase-projection-${projection.name}` });
+    const client = new Client({ connectionString: options.connectionString, application_name: `govcase-projection-${projection.name}`, connectionTimeoutMillis: 5_000 });
     try {
       await client.connect();
       client.on('error', () => {});
@@ -198,7 +203,8 @@ export const createProjectionRunner = (options: ProjectionRunnerOptions): Projec
         state.set(projection.name, `error: ${(err as Error).message}`);
         log(`projection ${projection.name} failed: ${(err as Error).message}; retrying in ${backoff} ms`);
         await sleep(backoff);
-        backoff = Math.min(backoff * 2, 30_000);
+        // the database away: keep trying every 2 s at most, so the read side is back soon after it is
+        backoff = Math.min(backoff * 2, isUnavailableError(err) ? 2_000 : 30_000);
       } finally {
         leaders.splice(leaders.indexOf(leader), 1);
         await leader.end().catch(() => {});
@@ -226,6 +232,15 @@ export const createProjectionRunner = (options: ProjectionRunnerOptions): Projec
       return Promise.all(
         options.projections.map(async (p): Promise<ProjectionStatus> => {
           const row = byName.get(p.name);
+          if (store.name !== 'postgres') {
+            // another store: the lag is counted through the port, up to 1,000 events (cheap to scrape)
+            const page = await store.readAll({ after: row?.position ?? null, limit: 1_000 });
+            const oldest = page.events[0]?.recordedAt;
+            return {
+              name: p.name, position: row?.position ?? null, lag: page.events.length,
+              lagMs: oldest ? Math.max(0, Date.now() - Date.parse(oldest)) : 0, status: state.get(p.name) ?? 'unknown',
+            };
+          }
           const lag = await pool.query<{ n: string; oldest: Date | null }>(
             `select count(*) as n, min(recorded_at) as oldest from (
                select recorded_at from events where (tx_id, position) > ($1::xid8, $2::bigint) order by tx_id, position limit 1000000) x`,

@@ -94,46 +94,72 @@ const timedStore = (store: EventStore, timers: Timers): EventStore => ({
   },
 });
 
-const timedProjection = (p: Projection, timers: Timers): Projection => ({
-  ...p,
-  async apply(db, events, t) {
-    const t0 = performance.now();
-    let sql = 0;
-    const query = db.query.bind(db) as unknown as (...args: unknown[]) => Promise<unknown>;
-    const proxy = new Proxy(db, {
-      get(target, prop) {
-        if (prop === 'query')
-          return async (...args: unknown[]) => {
-            const q0 = performance.now();
-            try {
-              return await query(...args);
-            } finally {
-              sql += performance.now() - q0;
-            }
-          };
-        const v: unknown = Reflect.get(target, prop, target);
-        return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
+/** `db` with every `query` timed into `add`. */
+const timedDb = <D extends object>(db: D, add: (ms: number) => void): D => {
+  const query = (db as unknown as { query: (...args: unknown[]) => Promise<unknown> }).query.bind(db);
+  return new Proxy(db, {
+    get(target, prop) {
+      if (prop === 'query')
+        return async (...args: unknown[]) => {
+          const q0 = performance.now();
+          try {
+            return await query(...args);
+          } finally {
+            add(performance.now() - q0);
+          }
+        };
+      const v: unknown = Reflect.get(target, prop, target);
+      return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
+    },
+  });
+};
+
+/** Times `work` (given a timed `db`) into fold (outside its queries) and sql (its queries). */
+const timed = async <D extends object>(timers: Timers, db: D, work: (db: D) => Promise<void>) => {
+  const t0 = performance.now();
+  let sql = 0;
+  try {
+    await work(timedDb(db, (ms) => (sql += ms)));
+  } finally {
+    timers.sql += sql;
+    timers.fold += performance.now() - t0 - sql;
+  }
+};
+
+/**
+ * The projection with its work timed. `plain`: as before the rebuild optimisations — no replay
+ * session (page by page through `apply`) and every index from the start (the `deferIndexes` option dropped).
+ */
+const timedProjection = (p: Projection, timers: Timers, plain = false): Projection => {
+  const { replay, ...rest } = p;
+  return {
+    ...rest,
+    createTables: (db, t, options) => p.createTables(db, t, plain ? {} : options),
+    apply: (db, events, t) => timed(timers, db, (d) => p.apply(d, events, t)),
+    ...(replay && !plain ? {
+      replay(t) {
+        const session = replay.call(p, t);
+        return {
+          get size() { return session.size; },
+          fold: (db, events) => timed(timers, db, (d) => session.fold(d, events)),
+          flush: (db) => timed(timers, db, (d) => session.flush(d)),
+        };
       },
-    });
-    try {
-      await p.apply(proxy, events, t);
-    } finally {
-      const all = performance.now() - t0;
-      timers.sql += sql;
-      timers.fold += all - sql;
-    }
-  },
-});
+    } : {}),
+  };
+};
 
 export const timeRebuild = async (
   pool: pg.Pool, store: EventStore, projection: Projection, schema: string, batchSize?: number, progress?: (line: string) => void, signal?: AbortSignal,
+  plain = false, maxRows?: number,
 ): Promise<RebuildFigures> => {
   const timers: Timers = { read: 0, fold: 0, sql: 0, pages: 0 };
   let lastLog = performance.now();
   const t0 = performance.now();
   const res = await rebuildProjection({
-    pool, store: timedStore(store, timers), projection: timedProjection(projection, timers), schema, fresh: true,
+    pool, store: timedStore(store, timers), projection: timedProjection(projection, timers, plain), schema, fresh: true,
     ...(batchSize === undefined ? {} : { batchSize }),
+    ...(maxRows === undefined ? {} : { maxRows }),
     ...(signal === undefined ? {} : { signal }),
     onProgress: (p) => {
       if (progress && performance.now() - lastLog > 5_000) {
@@ -161,6 +187,9 @@ const USAGE = `usage: npx tsx bench/readside/rebuild.ts [options]
   --writers N    concurrent writers during the fill (default 64)
   --window N     cases open at once during the fill (default 4096)
   --batch N      rebuildProjection's page size (default: its own, 5000)
+  --max-rows N   rows a replay session (cases) holds before it flushes (default: rebuildProjection's own, 10000)
+  --plain        as before the rebuild optimisations, for comparison: page by page through apply, every index
+                 from the start (the next page is still read ahead)
   --seed N       random seed (default 42)
   --only LIST    rebuild only these projections (comma-separated; default all four + all together)
   --json         one JSON line per figure on stdout; everything else on stderr
@@ -181,6 +210,8 @@ const main = async () => {
       writers: { type: 'string', default: '64' },
       window: { type: 'string', default: '4096' },
       batch: { type: 'string' },
+      'max-rows': { type: 'string' },
+      plain: { type: 'boolean', default: false },
       seed: { type: 'string', default: '42' },
       only: { type: 'string' },
       json: { type: 'boolean', default: false },
@@ -195,6 +226,12 @@ const main = async () => {
   }
   const N = Number(opts.events), W = Number(opts.writers), WINDOW = Number(opts.window), SEED = Number(opts.seed);
   const BATCH = opts.batch === undefined ? undefined : Number(opts.batch);
+  const MAX_ROWS = opts['max-rows'] === undefined ? undefined : Number(opts['max-rows']);
+  if (MAX_ROWS !== undefined && !(Number.isInteger(MAX_ROWS) && MAX_ROWS >= 1)) {
+    console.error(USAGE);
+    process.exitCode = 2;
+    return;
+  }
   if (![N, W, WINDOW, SEED].every(Number.isInteger) || N < 1_000 || W < 1 || WINDOW < 1 || (BATCH !== undefined && !(Number.isInteger(BATCH) && BATCH >= 1 && BATCH <= 10_000))) {
     console.error(USAGE);
     process.exitCode = 2;
@@ -244,6 +281,7 @@ const main = async () => {
     await migrate(pool);
     store = getPostgresEventStore({ pool, connectionString: url, schema: SCHEMA });
     const serverVersion = (await pool.query<{ v: string }>(`select current_setting('server_version') as v`)).rows[0]!.v;
+    if (opts.plain) say('--plain: page by page through apply, every index from the start (as before the rebuild optimisations)');
     say(`machine: ${cpus().length} CPUs (${cpus()[0]?.model.trim() ?? '?'}), PostgreSQL ${serverVersion}, Node ${process.version}; load average ${loadAverage()} at start`);
 
     // 1. fill
@@ -299,7 +337,7 @@ const main = async () => {
       await pool.query('checkpoint');
       progress(`rebuilding ${p.name} from zero …`);
       const c0 = sampleCpu();
-      const r = await timeRebuild(pool, store, p, SCHEMA, BATCH, progress, stop.signal);
+      const r = await timeRebuild(pool, store, p, SCHEMA, BATCH, progress, stop.signal, opts.plain, MAX_ROWS);
       rows.push({ ...r, cpu: cpuBetween(c0, sampleCpu()), load: loadAverage() });
       progress(`  ${p.name}: ${fmtInt(r.events)} events in ${fmtNum(r.seconds, 1)} s = ${fmtInt(r.eventsPerSec)} events/s`);
       emit(p.name, r.events, r.eventsPerSec);
@@ -311,7 +349,7 @@ const main = async () => {
       progress(`rebuilding ${selected.map((p) => p.name).join(', ')} at once (Promise.all) …`);
       const c0 = sampleCpu();
       const t0 = performance.now();
-      const each = await Promise.all(selected.map((p) => timeRebuild(pool!, store!, p, SCHEMA, BATCH, progress, stop.signal)));
+      const each = await Promise.all(selected.map((p) => timeRebuild(pool!, store!, p, SCHEMA, BATCH, progress, stop.signal, opts.plain, MAX_ROWS)));
       const seconds = (performance.now() - t0) / 1000;
       const cpu = cpuBetween(c0, sampleCpu());
       concurrent = { seconds, rows: each, cpu, load: loadAverage() };

@@ -2,10 +2,12 @@ import { handleCaseCommand, submitCase, type CaseCommandInput, type CaseCommandR
 import { eraseApplicantData } from '../../application/erasure.ts';
 import { publishServiceItem } from '../../application/serviceItems.ts';
 import { uuidFromName } from '../../domain/integrity.ts';
-import { GovcaseError, forbidden } from '../../domain/errors.ts';
-import { canReadEventLog } from '../../domain/permissions.ts';
+import { GovcaseError, forbidden, validationFailed } from '../../domain/errors.ts';
 import { localDateOf } from '../../domain/time.ts';
 import { requirePrincipal, type GraphQLContext } from '../context.ts';
+import { integrityMutationResolvers } from './integrity.ts';
+import { retryDeadLetters } from '../../projections/exchange/status.ts';
+import { targets as exchangeTargets, type Target as ExchangeTarget } from '../../domain/exchange/targets.ts';
 import { caseViewFromState, eventView, seesClear } from '../views.ts';
 
 /**
@@ -19,6 +21,8 @@ const commandContext = (ctx: GraphQLContext, input: Input): CommandContext => ({
   commandId: input.commandId ?? undefined,
   expectedVersion: input.expectedVersion ?? undefined,
   correlationId: ctx.meta.correlationId ?? ctx.meta.requestId,
+  // what caused the events: the client's command, else the HTTP request that carried it
+  causationId: input.commandId ?? ctx.meta.requestId,
   clientApp: ctx.meta.clientApp,
   sourceAddress: ctx.meta.sourceAddress,
 });
@@ -99,8 +103,11 @@ export const mutationResolvers = {
     };
     return eraseApplicantData(ctx.api.write, findCases, { subjectIdNumber: input.subjectIdNumber, legalBasis: input.legalBasis }, commandContext(ctx, input));
   },
-  createIntegrityCheckpoint: (_root: unknown, _args: unknown, ctx: GraphQLContext) => {
-    if (!canReadEventLog(requirePrincipal(ctx))) throw forbidden('integrity checkpoints are for auditors and admins');
-    throw new GovcaseError('UNAVAILABLE', 'signed integrity checkpoints are not available yet (audit & privacy issue); verifyIntegrity checks the hash chains');
+  retryExchangeDeadLetters: async (_root: unknown, args: { target?: string | null }, ctx: GraphQLContext) => {
+    if (!requirePrincipal(ctx).roles.includes('admin')) throw forbidden('retrying dead letters needs the admin role');
+    if (args.target != null && !exchangeTargets.includes(args.target as ExchangeTarget))
+      throw validationFailed('target', `one of ${exchangeTargets.join(', ')}`);
+    return retryDeadLetters(ctx.api.pool, (args.target ?? undefined) as ExchangeTarget | undefined);
   },
+  ...integrityMutationResolvers,
 };

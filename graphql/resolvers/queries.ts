@@ -9,9 +9,12 @@ import { caseScopeFor, getCase, scopeAllows, searchCases, type CaseFilter, type 
 import { getServiceItem, listServiceItems, type ServiceItemView } from '../../projections/serviceItems/queries.ts';
 import { queryStatistics, type StatisticsFilter, type StatisticsScope } from '../../projections/statistics/queries.ts';
 import { searchSupervision, supervisionScopeFor, type SupervisionFilter } from '../../projections/supervision/queries.ts';
+import { exchangeStatus } from '../../projections/exchange/status.ts';
 import type { GraphQLResolveInfo } from 'graphql';
 import { requirePrincipal, type GraphQLContext } from '../context.ts';
 import { selects } from '../selection.ts';
+import { recordRead } from '../audit.ts';
+import { integrityQueryResolvers, reportView } from './integrity.ts';
 import { caseViewFromState, eventView, mayReadLog } from '../views.ts';
 
 const today = (ctx: GraphQLContext) => localDateOf(ctx.api.write.clock.now());
@@ -60,6 +63,7 @@ export const queryResolvers = {
 
   case: async (_r: unknown, args: { id: string; atLeastVersion?: number | null }, ctx: GraphQLContext) => {
     const p = requirePrincipal(ctx);
+    recordRead(ctx, 'case', args.id);
     if (args.atLeastVersion !== null && args.atLeastVersion !== undefined) {
       const wanted = args.atLeastVersion;
       await ctx.api.runner.waitFor('cases', async () => ((await getCase(ctx.api.pool, args.id, today(ctx)))?.version ?? -1) >= wanted, ctx.api.readYourWritesTimeoutMs ?? 5_000);
@@ -83,6 +87,7 @@ export const queryResolvers = {
 
   caseAt: async (_r: unknown, args: { id: string; at: string }, ctx: GraphQLContext) => {
     const p = requirePrincipal(ctx);
+    recordRead(ctx, 'caseAt', args.id);
     const events = (await ctx.api.store.readStream(caseStreamId(args.id))).filter((e) => e.metadata.occurredAt <= args.at);
     const state = foldCase(events);
     if (state.status === 'NONE') return null;
@@ -92,6 +97,7 @@ export const queryResolvers = {
   stream: async (_r: unknown, args: { streamId: string; fromRevision?: number | null; limit?: number | null }, ctx: GraphQLContext) => {
     const p = requirePrincipal(ctx);
     requireLogReader(p);
+    recordRead(ctx, 'stream', args.streamId);
     const from = args.fromRevision ?? 0;
     if (!Number.isInteger(from) || from < 0) throw validationFailed('fromRevision', 'must be 0 or more');
     const events = await ctx.api.store.readStream(args.streamId, { fromRevision: from, limit: limit('limit', args.limit, 100, 1_000) });
@@ -101,6 +107,7 @@ export const queryResolvers = {
   events: async (_r: unknown, args: { after?: string | null; limit?: number | null; types?: string[] | null }, ctx: GraphQLContext) => {
     const p = requirePrincipal(ctx);
     requireLogReader(p);
+    recordRead(ctx, 'events', args.after ?? '(start)');
     const page = await ctx.api.store.readAll({ after: args.after ?? null, limit: limit('limit', args.limit, 100, 1_000), ...(args.types ? { types: args.types } : {}) });
     return { events: page.events.map((e) => eventView(e, false)), lastPosition: page.lastPosition, hasMore: page.hasMore };
   },
@@ -108,6 +115,8 @@ export const queryResolvers = {
   verifyIntegrity: async (_r: unknown, args: { streamId?: string | null }, ctx: GraphQLContext) => {
     const p = requirePrincipal(ctx);
     requireLogReader(p);
+    // with signed checkpoints: the chains and the latest trusted checkpoint (application/integrity.ts)
+    if (ctx.api.integrity) return reportView(await ctx.api.integrity.verify({ streamId: args.streamId ?? undefined }));
     const streams = args.streamId
       ? [args.streamId]
       : (await ctx.api.pool.query<{ stream_id: string }>('select stream_id from streams order by stream_id')).rows.map((r) => r.stream_id);
@@ -118,17 +127,17 @@ export const queryResolvers = {
       for (const [i, e] of events.entries()) {
         eventsChecked++;
         if (e.revision !== i || e.previousHash !== previous || e.hash !== eventHash(previous, e))
-          return { ok: false, streamsChecked: streams.indexOf(streamId) + 1, eventsChecked, brokenStreamId: streamId, brokenRevision: i, checkedAt: new Date().toISOString() };
+          return {
+            ok: false, streamsChecked: streams.indexOf(streamId) + 1, eventsChecked, brokenStreamId: streamId, brokenRevision: i, checkedAt: new Date().toISOString(),
+            eventsPerSecond: 0, problems: [{ kind: 'HASH_MISMATCH', streamId, revision: i, detail: `revision ${i} does not chain` }],
+          };
         previous = e.hash;
       }
     }
-    return { ok: true, streamsChecked: streams.length, eventsChecked, brokenStreamId: null, brokenRevision: null, checkedAt: new Date().toISOString() };
+    return { ok: true, streamsChecked: streams.length, eventsChecked, brokenStreamId: null, brokenRevision: null, checkedAt: new Date().toISOString(), eventsPerSecond: 0, problems: [] };
   },
 
-  integrityCheckpoints: (_r: unknown, _a: unknown, ctx: GraphQLContext) => {
-    requireLogReader(requirePrincipal(ctx));
-    return [];
-  },
+  ...integrityQueryResolvers,
 
   serviceItems: async (_r: unknown, args: { regionCode?: string | null; departmentCode?: string | null }, ctx: GraphQLContext) => {
     requirePrincipal(ctx);
@@ -175,5 +184,12 @@ export const queryResolvers = {
   isWorkingDay: (_r: unknown, args: { date: string }, ctx: GraphQLContext) => {
     requirePrincipal(ctx);
     return isWorkingDay(args.date);
+  },
+
+  exchangeStatus: async (_r: unknown, _a: unknown, ctx: GraphQLContext) => {
+    const p = requirePrincipal(ctx);
+    if (!(['supervisor', 'auditor', 'admin'] as const).some((r) => p.roles.includes(r)))
+      throw forbidden('the exchange status is for supervisors, auditors and admins');
+    return exchangeStatus(ctx.api.pool);
   },
 };

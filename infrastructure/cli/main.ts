@@ -10,6 +10,12 @@ import { createMetrics } from '../../graphql/metrics.ts';
 import { connectRedis } from '../redis.ts';
 import { instrumentAppends } from '../instrumentedStore.ts';
 import { rebuildProjection, type RebuildProgress } from '../../projections/rebuild.ts';
+import { EXPORT_IMPORT_USAGE, runExport, runImport } from './exportImport.ts';
+import { runCheckpoints, runPublicKey, runVerify, VERIFY_USAGE } from './verify.ts';
+import { REPLAY_USAGE, runReplay } from './replay.ts';
+import { EXCHANGE_EXPORT_USAGE, runExchangeExport, wantsGbt39046 } from './exchangeExport.ts';
+import { exchangeStatus } from '../../projections/exchange/status.ts';
+import { configuredExchangeTargets } from '../exchange/fromEnv.ts';
 
 const USAGE = `usage: govcase <command> [options]
 
@@ -23,6 +29,10 @@ commands:
   rebuild [PROJECTION…] [--restart]
              rebuild read models from position zero into fresh tables while the live ones
              keep serving, then switch over; Ctrl-C interrupts, running it again resumes
+${EXPORT_IMPORT_USAGE}
+${VERIFY_USAGE}
+${REPLAY_USAGE}
+${EXCHANGE_EXPORT_USAGE}
 
 Configuration comes from the environment; see README.md.`;
 
@@ -34,36 +44,59 @@ const serve = async (env: Env) => {
   const jwtSecret = env.JWT_PUBLIC_KEY ? undefined : await loadOrCreateSecret({
     name: 'JWT_SECRET', value: env.JWT_SECRET, home: env.GOVCASE_HOME, production: env.NODE_ENV === 'production', bytes: 32, log: say,
   });
+  let stopping = false;
   const liveEvents = createLiveEvents(runtime.store, say);
   await liveEvents.start();
-  const metrics = createMetrics(runner);
+  const metrics = createMetrics(runner, configuredExchangeTargets(env).length > 0 ? () => exchangeStatus(runtime.pool) : undefined);
   const redis = env.REDIS_URL ? await connectRedis(env.REDIS_URL, say) : undefined;
   const app = await buildServer({
     logLevel: env.LOG_LEVEL,
-    health: { checkDatabase: async () => void (await runtime.pool.query('select 1')) },
+    health: { checkDatabase: async () => void (await runtime.pool.query('select 1')), draining: () => stopping },
     graphiql: env.NODE_ENV !== 'production',
     metrics,
     rateLimit: { max: env.RATE_LIMIT_MAX, windowMs: env.RATE_LIMIT_WINDOW_MS, redis },
+    underPressure: {
+      maxEventLoopDelayMs: env.UNDER_PRESSURE_MAX_EVENT_LOOP_DELAY_MS, maxHeapUsedMb: env.UNDER_PRESSURE_MAX_HEAP_MB,
+      maxRssMb: env.UNDER_PRESSURE_MAX_RSS_MB, maxEventLoopUtilization: env.UNDER_PRESSURE_MAX_EVENT_LOOP_UTILIZATION,
+      retryAfterSeconds: env.UNDER_PRESSURE_RETRY_AFTER_S,
+    },
     api: {
       pool: runtime.pool, store: instrumentAppends(runtime.store, metrics.appendSeconds), write: runtime.deps, blindIndex: runtime.blindIndex, runner, liveEvents,
       verifier: createTokenVerifier({ secret: jwtSecret, publicKey: env.JWT_PUBLIC_KEY }),
+      integrity: runtime.integrity, audit: runtime.audit,
     },
   });
-  let stopping = false;
+  // Graceful shutdown (test/reliability/shutdown.int.test.ts): /readyz turns red, no new connections,
+  // requests already in flight are answered (commands finish their append), then the live-event tail,
+  // Redis, the projection runner (after its current batch), the deadline clock, the event store and
+  // the pool close, in that order. Exit 0 when all of it closed, 1 when a step failed or 15 s passed.
   const stop = async (signal: string) => {
     if (stopping) return;
     stopping = true;
+    const began = Date.now();
     say(`${signal}: shutting down`);
     const force = setTimeout(() => {
       say('shutdown took longer than 15 s; exiting');
       process.exit(1);
     }, 15_000);
     force.unref();
-    await app.close();
-    await liveEvents.stop();
-    await redis?.close();
-    await runtime.close();
-    process.exit(0);
+    let failed = false;
+    const steps: [string, () => Promise<unknown>][] = [
+      ['the HTTP server', () => app.close()],
+      ['live events', () => liveEvents.stop()],
+      ['Redis', async () => redis?.close()],
+      ['projections, the event store and the pool', () => runtime.close()],
+    ];
+    for (const [what, step] of steps) {
+      try {
+        await step();
+      } catch (err) {
+        failed = true;
+        say(`shutdown: closing ${what} failed: ${(err as Error).message}`);
+      }
+    }
+    say(`stopped in ${Date.now() - began} ms`);
+    process.exit(failed ? 1 : 0);
   };
   process.once('SIGTERM', () => void stop('SIGTERM'));
   process.once('SIGINT', () => void stop('SIGINT'));
@@ -183,6 +216,19 @@ export const main = async (argv: string[]): Promise<number> => {
       }
       return 0;
     }
+    case 'export':
+      if (wantsGbt39046(argv)) return runExchangeExport(env, argv.slice(argv.indexOf('export') + 1));
+      return runExport(env, argv.slice(argv.indexOf('export') + 1));
+    case 'import':
+      return runImport(env, argv.slice(argv.indexOf('import') + 1));
+    case 'verify':
+      return runVerify(env, argv.slice(argv.indexOf('verify') + 1));
+    case 'checkpoints':
+      return runCheckpoints(env, argv.slice(argv.indexOf('checkpoints') + 1));
+    case 'public-key':
+      return runPublicKey(env);
+    case 'replay':
+      return runReplay(env, argv.slice(argv.indexOf('replay') + 1));
     case 'rebuild':
       return rebuild(env, positionals.slice(1), values.restart === true);
     case undefined:

@@ -33,11 +33,18 @@ export const createNotifier = (connectionString: string, channel: string, onPayl
           if (onPayload && n.payload) onPayload(n.payload);
           wakeAll();
         });
-        c.on('error', () => {
+        // a dropped connection ('error', or an 'end' the server initiated): reconnect, and wake
+        // everyone on reconnecting (a notification may have been missed while it was down)
+        let lost = false;
+        const onLost = () => {
+          if (lost) return;
+          lost = true;
           if (client === c) client = null;
           c.end().catch(() => {});
           if (!closed) setTimeout(() => void ensure(), backoff);
-        });
+        };
+        c.on('error', onLost);
+        c.on('end', onLost);
         await c.query(`listen "${channel}"`);
         if (closed) {
           await c.end();

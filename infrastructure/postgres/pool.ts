@@ -31,6 +31,14 @@ export const createPool = (options: PoolOptions): pg.Pool => {
   });
   // An idle client losing its connection must not crash the process; the next checkout reconnects.
   pool.on('error', () => {});
+  // Nor a checked-out one: pg-pool listens for errors only while a client is idle, and a client
+  // emits 'error' when its socket dies even while a query is running (the query rejects as well,
+  // which is how the caller learns of it). Without this listener a database restart or a network
+  // cut during any transaction kills the process (found by test/reliability). A dead client is
+  // dropped from the pool when it is released (pg-pool checks `_queryable`).
+  pool.on('connect', (client) => {
+    client.on('error', () => {});
+  });
   return pool;
 };
 

@@ -1,14 +1,73 @@
 import type pg from 'pg';
 import type { RecordedEvent } from '../../application/eventStore.ts';
 import type { ExistingCase } from '../../domain/case/state.ts';
-import type { Projection } from '../projection.ts';
+import type { Projection, ReplaySession, TableNames } from '../projection.ts';
 import { caseColumns, evolveCaseRow, type CaseRow } from './caseRow.ts';
 
-/** The `cases` read model: one row per case, the folded state as jsonb plus the columns queries filter on. */
+/** Rows per upsert statement: keeps the JSON parameter a few MB however many rows a rebuild flushes. */
+const WRITE_CHUNK = 2_000;
+
+const caseIdsOf = (events: readonly RecordedEvent[]) =>
+  [...new Set(events.filter((e) => e.streamId.startsWith('case-')).map((e) => e.streamId.slice(5)))];
+
+/** The rows of these cases as stored (absent: not stored yet). */
+const loadRows = async (db: pg.Pool | pg.ClientBase, c: string, ids: readonly string[], into: Map<string, CaseRow | null>) => {
+  if (ids.length === 0) return;
+  const existing = await db.query<{ case_id: string; version: number; state: ExistingCase; position: string }>(
+    `select case_id, version, state, position from ${c} where case_id = any($1::uuid[])`, [ids],
+  );
+  for (const r of existing.rows) into.set(r.case_id, { caseId: r.case_id, version: r.version, state: r.state, position: r.position });
+};
+
+/** Folds the events into `rows` (case id → row), adding every case whose row changed to `changed`. */
+const foldInto = (rows: Map<string, CaseRow | null>, changed: Set<string>, events: readonly RecordedEvent[]) => {
+  for (const e of events) {
+    if (!e.streamId.startsWith('case-')) continue;
+    const id = e.streamId.slice(5);
+    const before = rows.get(id) ?? null;
+    const after = evolveCaseRow(before, e);
+    if (after !== before) {
+      rows.set(id, after);
+      changed.add(id);
+    }
+  }
+};
+
+const writeRows = async (db: pg.ClientBase, c: string, rows: readonly CaseRow[], blindIndex: (idNumber: string) => string) => {
+  for (let i = 0; i < rows.length; i += WRITE_CHUNK) {
+    const out = rows.slice(i, i + WRITE_CHUNK).map((r) => caseColumns(r, blindIndex));
+    await db.query(
+      `insert into ${c} (case_id, case_number, version, status, item_code, department_code, region_code, channel, submitted_at,
+                         deadline, warning_from, clock_running, owner_id, applicant_index, erased, state, position)
+       select case_id, case_number, version, status, item_code, department_code, region_code, channel, submitted_at,
+              deadline, warning_from, clock_running, owner_id, applicant_index, erased, state, position
+         from jsonb_to_recordset($1::jsonb) as r(case_id uuid, case_number text, version int, status text, item_code text,
+              department_code text, region_code text, channel text, submitted_at timestamptz, deadline date, warning_from date,
+              clock_running boolean, owner_id text, applicant_index text, erased boolean, state jsonb, position text)
+       on conflict (case_id) do update set
+         case_number = excluded.case_number, version = excluded.version, status = excluded.status, item_code = excluded.item_code,
+         department_code = excluded.department_code, region_code = excluded.region_code, channel = excluded.channel,
+         submitted_at = excluded.submitted_at, deadline = excluded.deadline, warning_from = excluded.warning_from,
+         clock_running = excluded.clock_running, owner_id = excluded.owner_id, applicant_index = excluded.applicant_index,
+         erased = excluded.erased, state = excluded.state, position = excluded.position`,
+      [JSON.stringify(out)],
+    );
+  }
+};
+
+const changedRows = (rows: Map<string, CaseRow | null>, changed: Set<string>) =>
+  [...changed].map((id) => rows.get(id)).filter((r): r is CaseRow => r !== null && r !== undefined);
+
+/**
+ * The `cases` read model: one row per case, the folded state as jsonb plus the columns queries filter on.
+ * Live, a page is one read of its cases' rows, the fold, one upsert. A rebuild (`replay`) folds many
+ * pages in memory and writes each changed case once per flush: a case's events lie far apart in the
+ * log, so page by page it would be rewritten several times.
+ */
 export const createCasesProjection = (options: { readonly blindIndex: (idNumber: string) => string }): Projection => ({
   name: 'cases',
   tables: ['cases'],
-  async createTables(db, t) {
+  async createTables(db, t, opts) {
     const c = t('cases');
     await db.query(`
       create table if not exists ${c} (
@@ -30,6 +89,11 @@ export const createCasesProjection = (options: { readonly blindIndex: (idNumber:
         state           jsonb not null,
         position        text not null
       );
+      -- one row per case, rewritten on every event: vacuum once 1% of it changed or was inserted, not the default 20%
+      alter table ${c} set (autovacuum_vacuum_scale_factor = 0.01, autovacuum_vacuum_insert_scale_factor = 0.01);
+    `);
+    if (opts?.deferIndexes) return;
+    await db.query(`
       create unique index if not exists ${c}_case_number_key on ${c} (case_number);
       create index if not exists ${c}_submitted_idx on ${c} (submitted_at desc, case_id desc);
       create index if not exists ${c}_dept_idx on ${c} (department_code, submitted_at desc, case_id desc);
@@ -42,47 +106,42 @@ export const createCasesProjection = (options: { readonly blindIndex: (idNumber:
       create index if not exists ${c}_dept_status_idx on ${c} (department_code, status, submitted_at desc, case_id desc);
       create index if not exists ${c}_open_deadline_idx on ${c} (deadline, case_id) where clock_running or status = 'SUSPENDED';
       create index if not exists ${c}_open_region_idx on ${c} (region_code text_pattern_ops, department_code, deadline, case_id) where clock_running or status = 'SUSPENDED';
-      -- one row per case, rewritten on every event: vacuum once 1% of it changed or was inserted, not the default 20%
-      alter table ${c} set (autovacuum_vacuum_scale_factor = 0.01, autovacuum_vacuum_insert_scale_factor = 0.01);
     `);
   },
   async apply(db, events, t) {
     const c = t('cases');
-    const ids = [...new Set(events.filter((e) => e.streamId.startsWith('case-')).map((e) => e.streamId.slice(5)))];
+    const ids = caseIdsOf(events);
     if (ids.length === 0) return;
-    const existing = await db.query<{ case_id: string; version: number; state: ExistingCase; position: string }>(
-      `select case_id, version, state, position from ${c} where case_id = any($1::uuid[])`, [ids],
-    );
-    const rows = new Map<string, CaseRow | null>(existing.rows.map((r) => [r.case_id, { caseId: r.case_id, version: r.version, state: r.state, position: r.position }]));
+    const rows = new Map<string, CaseRow | null>();
+    await loadRows(db, c, ids, rows);
     const changed = new Set<string>();
-    for (const e of events as RecordedEvent[]) {
-      if (!e.streamId.startsWith('case-')) continue;
-      const id = e.streamId.slice(5);
-      const before = rows.get(id) ?? null;
-      const after = evolveCaseRow(before, e);
-      if (after !== before) {
-        rows.set(id, after);
-        changed.add(id);
-      }
-    }
-    const out = [...changed].map((id) => rows.get(id)).filter((r): r is CaseRow => r !== null && r !== undefined).map((r) => caseColumns(r, options.blindIndex));
-    if (out.length === 0) return;
-    await db.query(
-      `insert into ${c} (case_id, case_number, version, status, item_code, department_code, region_code, channel, submitted_at,
-                         deadline, warning_from, clock_running, owner_id, applicant_index, erased, state, position)
-       select case_id, case_number, version, status, item_code, department_code, region_code, channel, submitted_at,
-              deadline, warning_from, clock_running, owner_id, applicant_index, erased, state, position
-         from jsonb_to_recordset($1::jsonb) as r(case_id uuid, case_number text, version int, status text, item_code text,
-              department_code text, region_code text, channel text, submitted_at timestamptz, deadline date, warning_from date,
-              clock_running boolean, owner_id text, applicant_index text, erased boolean, state jsonb, position text)
-       on conflict (case_id) do update set
-         case_number = excluded.case_number, version = excluded.version, status = excluded.status, item_code = excluded.item_code,
-         department_code = excluded.department_code, region_code = excluded.region_code, channel = excluded.channel,
-         submitted_at = excluded.submitted_at, deadline = excluded.deadline, warning_from = excluded.warning_from,
-         clock_running = excluded.clock_running, owner_id = excluded.owner_id, applicant_index = excluded.applicant_index,
-         erased = excluded.erased, state = excluded.state, position = excluded.position`,
-      [JSON.stringify(out)],
-    );
+    foldInto(rows, changed, events);
+    const out = changedRows(rows, changed);
+    if (out.length > 0) await writeRows(db, c, out, options.blindIndex);
+  },
+  replay(t: TableNames): ReplaySession {
+    const c = t('cases');
+    // every case seen since the last flush, as folded so far (null: seen, not stored, not created yet)
+    let rows = new Map<string, CaseRow | null>();
+    let changed = new Set<string>();
+    return {
+      get size() {
+        return rows.size;
+      },
+      async fold(db, events) {
+        const ids = caseIdsOf(events);
+        const missing = ids.filter((id) => !rows.has(id));
+        await loadRows(db, c, missing, rows);
+        for (const id of missing) if (!rows.has(id)) rows.set(id, null);
+        foldInto(rows, changed, events);
+      },
+      async flush(db) {
+        const out = changedRows(rows, changed);
+        rows = new Map();
+        changed = new Set();
+        if (out.length > 0) await writeRows(db, c, out, options.blindIndex);
+      },
+    };
   },
 });
 

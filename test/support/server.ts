@@ -12,13 +12,14 @@ import { createProjectionRunner, createTablesOnce } from '../../projections/runn
 import type { Clock } from '../../application/ports.ts';
 import { systemClock } from '../../application/ports.ts';
 import type { createTestDatabase } from './db.ts';
+import type { ApiDeps } from '../../graphql/context.ts';
 
 export const JWT_SECRET = 'test-secret-test-secret-test-secret-0123456789';
 export { TEST_MASTER_KEY as MASTER_KEY } from './app.ts';
 import { TEST_MASTER_KEY as MASTER_KEY } from './app.ts';
 
 /** A real server on a free port over a test database: HTTP and WebSocket, projections running. */
-export const startTestServer = async (db: Awaited<ReturnType<typeof createTestDatabase>>, options: { clock?: Clock; rateLimit?: ServerOptions['rateLimit'] } = {}) => {
+export const startTestServer = async (db: Awaited<ReturnType<typeof createTestDatabase>>, options: { clock?: Clock; rateLimit?: ServerOptions['rateLimit']; integrity?: ApiDeps['integrity']; audit?: ApiDeps['audit'] } = {}) => {
   const store = db.newStore();
   const vault = createVault({ masterKeyHex: MASTER_KEY, keys: getPostgresKeyRing(db.pool) });
   const blindIndex = vault.subjectOf;
@@ -37,6 +38,8 @@ export const startTestServer = async (db: Awaited<ReturnType<typeof createTestDa
       pool: db.pool, store, blindIndex, runner, liveEvents,
       write: { store, clock: options.clock ?? systemClock, ids: { uuid: () => randomUUID() }, caseNumbers: getPostgresCaseNumbers(db.pool), vault },
       verifier: createTokenVerifier({ secret: JWT_SECRET }),
+      ...(options.integrity ? { integrity: options.integrity } : {}),
+      ...(options.audit ? { audit: options.audit } : {}),
     },
   });
   const address = await app.listen({ port: 0, host: '127.0.0.1' });

@@ -1,0 +1,139 @@
+/**
+ * Soak: `npx tsx bench/soak.ts [--minutes 10] [--rate 50] [--url http://host:port --secret S]`.
+ * Holds a steady rate of commands (open loop: they are sent on schedule whether or not earlier ones
+ * have been answered) that work cases through their lifecycle — submit, accept, three review steps,
+ * decide, deliver, rate — against `govcase serve` (started here as a child process on a schema of its
+ * own, dropped afterwards, unless --url is given), and prints per minute: commands sent and answered,
+ * errors, p50/p99 latency, the server's RSS; then the slope of p99 and RSS per minute (least squares
+ * over the minutes after the first) — flat means nothing grows with time. Set --rate to about half of
+ * the capacity measured on the same machine (test/reliability figures, bench/api.ts).
+ * A figure, not a test: it asserts nothing. `--json` prints one JSON line per minute and a summary.
+ */
+import { randomUUID } from 'node:crypto';
+import { parseArgs } from 'node:util';
+import pg from 'pg';
+import { makeTokens, post, publishItem, type Tokens } from '../test/reliability/support/load.ts';
+import { createServerProcess, procRssMb, RELIABILITY_JWT_SECRET } from '../test/reliability/support/serverProcess.ts';
+
+const { values } = parseArgs({
+  options: {
+    minutes: { type: 'string', default: '10' }, rate: { type: 'string', default: '50' }, url: { type: 'string' },
+    secret: { type: 'string' }, json: { type: 'boolean', default: false },
+  },
+});
+const minutes = Number(values.minutes);
+const rate = Number(values.rate);
+if (!(minutes > 0) || !(rate > 0) || rate > 5_000) throw new Error('--minutes must be > 0 and --rate between 1 and 5000 commands/s');
+const say = (m: string) => process.stderr.write(`[soak] ${m}\n`);
+
+const databaseUrl = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+const schema = `bench_soak_${randomUUID().slice(0, 8)}`;
+const server = values.url ? null : createServerProcess({ databaseUrl, schema, env: { LOG_LEVEL: 'warn' } });
+const url = values.url ?? (await server!.start());
+const tokens: Tokens = await makeTokens(values.secret ?? (values.url ? process.env.JWT_SECRET ?? '' : RELIABILITY_JWT_SECRET));
+const itemCode = `SOAK-${randomUUID().slice(0, 8)}`;
+const steps = await publishItem(url, tokens, itemCode);
+
+const rssMb = async (): Promise<number | null> => {
+  if (server) return procRssMb(server.pid());
+  const m = await (await fetch(`${url}/metrics`)).text().catch(() => '');
+  const v = /^govcase_process_resident_memory_bytes (\d+)/m.exec(m)?.[1];
+  return v ? Math.round(Number(v) / 1_048_576) : null;
+};
+
+type Open = { caseId: string; version: number; next: number; busy: boolean };
+const PLAN: { mutation: string; type: string; who: keyof Tokens; input: (c: Open) => Record<string, unknown> }[] = [
+  { mutation: 'submitCase', type: 'SubmitCaseInput', who: 'applicant', input: (c) => ({ itemCode, caseId: c.caseId, channel: 'PC', applicant: { name: '压测', idType: '111', idNumber: '520102199001011234' }, materials: [{ name: '申请书', provided: true }] }) },
+  { mutation: 'acceptCase', type: 'CaseCommandInput', who: 'clerk', input: (c) => ({ caseId: c.caseId, expectedVersion: c.version }) },
+  ...steps.map((step) => ({ mutation: 'completeReviewStep', type: 'CompleteReviewStepInput', who: 'reviewer' as const, input: (c: Open) => ({ caseId: c.caseId, step, action: 'PASS', opinion: '同意', expectedVersion: c.version }) })),
+  { mutation: 'decideCase', type: 'DecideCaseInput', who: 'reviewer', input: (c) => ({ caseId: c.caseId, outcome: 'APPROVED', expectedVersion: c.version }) },
+  { mutation: 'deliverResult', type: 'DeliverResultInput', who: 'clerk', input: (c) => ({ caseId: c.caseId, method: 'WINDOW', expectedVersion: c.version }) },
+  { mutation: 'evaluateCase', type: 'EvaluateCaseInput', who: 'applicant', input: (c) => ({ caseId: c.caseId, score: 5 }) },
+];
+
+const open: Open[] = [];
+let minute = { sent: 0, answered: 0, errors: 0, latencies: [] as number[] };
+let inFlight = 0;
+let skipped = 0;
+const issue = () => {
+  if (inFlight >= 2_000) { skipped++; return; }
+  const ready = open.filter((c) => !c.busy);
+  const c = ready.length > 0 && Math.random() < 0.85 ? ready[Math.floor(Math.random() * ready.length)]! : { caseId: randomUUID(), version: -1, next: 0, busy: false };
+  if (c.next === 0) open.push(c);
+  const step = PLAN[c.next]!;
+  c.busy = true;
+  inFlight++;
+  minute.sent++;
+  const bucket = minute;
+  const t0 = performance.now();
+  post(url, `mutation($i: ${step.type}!) { r: ${step.mutation}(input: $i) { version } }`, { i: { ...step.input(c), commandId: randomUUID() } }, tokens[step.who], 60_000)
+    .then((r) => {
+      bucket.latencies.push(performance.now() - t0);
+      bucket.answered++;
+      const v = r.body?.data?.r?.version;
+      if (r.status === 200 && typeof v === 'number') {
+        c.version = v;
+        c.next++;
+      } else bucket.errors++;
+    }, () => { bucket.errors++; })
+    .finally(() => {
+      inFlight--;
+      c.busy = false;
+      if (c.next >= PLAN.length) open.splice(open.indexOf(c), 1);
+    });
+};
+
+const pct = (xs: number[], p: number) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length ? Math.round(s[Math.min(s.length - 1, Math.floor(p * s.length))]! * 10) / 10 : 0;
+};
+const slope = (ys: number[]) => {
+  const n = ys.length;
+  if (n < 2) return 0;
+  const mx = (n - 1) / 2;
+  const my = ys.reduce((a, b) => a + b, 0) / n;
+  let num = 0;
+  let den = 0;
+  ys.forEach((y, x) => { num += (x - mx) * (y - my); den += (x - mx) ** 2; });
+  return Math.round((num / den) * 100) / 100;
+};
+
+say(`${minutes} min at ${rate} commands/s against ${url}${server ? ` (govcase serve, schema ${schema})` : ''}`);
+const rows: { minute: number; sent: number; answered: number; errors: number; p50Ms: number; p99Ms: number; rssMb: number | null }[] = [];
+const rssStart = await rssMb();
+const perTick = rate / 10;
+let carry = 0;
+const ticker = setInterval(() => {
+  carry += perTick;
+  while (carry >= 1) { issue(); carry--; }
+}, 100);
+for (let m = 1; m <= minutes; m++) {
+  await new Promise((r) => setTimeout(r, 60_000));
+  const done = minute;
+  minute = { sent: 0, answered: 0, errors: 0, latencies: [] };
+  const row = { minute: m, sent: done.sent, answered: done.answered, errors: done.errors, p50Ms: pct(done.latencies, 0.5), p99Ms: pct(done.latencies, 0.99), rssMb: await rssMb() };
+  rows.push(row);
+  if (values.json) process.stdout.write(`${JSON.stringify({ kind: 'soak-minute', rate, ...row })}\n`);
+  else say(`minute ${m}: sent ${row.sent}, answered ${row.answered}, errors ${row.errors}, p50 ${row.p50Ms} ms, p99 ${row.p99Ms} ms, RSS ${row.rssMb} MB`);
+}
+clearInterval(ticker);
+const settle = Date.now();
+while (inFlight > 0 && Date.now() - settle < 60_000) await new Promise((r) => setTimeout(r, 100));
+const steady = rows.length > 2 ? rows.slice(1) : rows; // the first minute includes warm-up
+const summary = {
+  kind: 'soak-summary', minutes, rate, commands: rows.reduce((a, r) => a + r.sent, 0), errors: rows.reduce((a, r) => a + r.errors, 0), skippedOverload: skipped,
+  p50StartMs: rows[0]?.p50Ms, p50EndMs: rows.at(-1)?.p50Ms, p99StartMs: rows[0]?.p99Ms, p99EndMs: rows.at(-1)?.p99Ms,
+  rssStartMb: rssStart, rssEndMb: rows.at(-1)?.rssMb ?? null,
+  p99SlopeMsPerMin: slope(steady.map((r) => r.p99Ms)), rssSlopeMbPerMin: slope(steady.map((r) => r.rssMb ?? 0)),
+};
+if (values.json) process.stdout.write(`${JSON.stringify(summary)}\n`);
+else console.table(rows);
+say(`p50 ${summary.p50StartMs} → ${summary.p50EndMs} ms, p99 ${summary.p99StartMs} → ${summary.p99EndMs} ms (slope ${summary.p99SlopeMsPerMin} ms/min), RSS ${summary.rssStartMb} → ${summary.rssEndMb} MB (slope ${summary.rssSlopeMbPerMin} MB/min), ${summary.errors} errors in ${summary.commands} commands`);
+if (server) {
+  await server.terminate();
+  await server.dispose();
+  const c = new pg.Client({ connectionString: databaseUrl });
+  await c.connect();
+  await c.query(`drop schema if exists ${schema} cascade`);
+  await c.end();
+}

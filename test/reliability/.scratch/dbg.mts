@@ -1,0 +1,17 @@
+import { startTcpProxy } from '/work/main/test/reliability/support/tcpProxy.ts';
+import { createServerProcess } from '/work/main/test/reliability/support/serverProcess.ts';
+import { freshSchema } from '/work/main/test/reliability/support/verify.ts';
+const db = 'postgres://postgres@127.0.0.1:5432/test';
+const { schema, drop } = await freshSchema(db, 'dbg');
+const proxy = await startTcpProxy({ host: '127.0.0.1', port: 5432 });
+console.log(proxy.url(db));
+const server = createServerProcess({ databaseUrl: proxy.url(db), schema, env: { LOG_LEVEL: 'info' } });
+await server.start();
+const t = async (label: string) => { const t0 = Date.now(); try { const r = await fetch(`${server.url()}/readyz`, { signal: AbortSignal.timeout(8000) }); console.log(label, r.status, await r.text(), Date.now() - t0); } catch (e) { console.log(label, 'ERR', (e as Error).message, Date.now() - t0); } };
+await t('before');
+proxy.cut();
+await t('cut1'); await t('cut2');
+proxy.restore();
+await t('after1'); await new Promise(r => setTimeout(r, 2000)); await t('after2');
+console.log(server.log.slice(-40).join('\n'));
+await server.dispose(); await proxy.close(); await drop();

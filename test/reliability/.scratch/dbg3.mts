@@ -1,0 +1,17 @@
+import { createClient } from 'redis';
+import { startTcpProxy } from '../support/tcpProxy.ts';
+import { createServerProcess, RELIABILITY_JWT_SECRET } from '../support/serverProcess.ts';
+import { freshSchema } from '../support/verify.ts';
+import { makeTokens, post } from '../support/load.ts';
+const db = 'postgres://postgres@127.0.0.1:5432/test';
+const { schema, drop } = await freshSchema(db, 'dbg');
+const proxy = await startTcpProxy({ host: '127.0.0.1', port: 6379 });
+console.log(proxy.url('redis://127.0.0.1:6379'));
+const server = createServerProcess({ databaseUrl: db, schema, redisUrl: proxy.url('redis://127.0.0.1:6379'), env: { RATE_LIMIT_MAX: '150', RATE_LIMIT_WINDOW_MS: '5000' } });
+await server.start();
+const tokens = await makeTokens(RELIABILITY_JWT_SECRET);
+for (let i = 0; i < 3; i++) console.log((await post(server.url(), '{ me { id } }', {}, tokens.clerk)).status);
+const redis = createClient({ url: 'redis://127.0.0.1:6379' }); await redis.connect();
+console.log(await redis.keys('*'), proxy.stats());
+console.log(server.log.filter(l => /redis/.test(l)));
+await redis.close(); await server.dispose(); await proxy.close(); await drop();

@@ -1,0 +1,19 @@
+import { describe, expect, inject, it } from 'vitest';
+import { fuzzScenario, report } from './support/scenarios.ts';
+
+/**
+ * 1,000 generated GraphQL requests (the full suite sends 10,000): zero 5xx, the server stays up.
+ * The seed is fixed so a failure replays; FUZZ_SEED=<n> tries another.
+ */
+describe('fuzzing the GraphQL API (short: 1,000 requests)', () => {
+  it('answers every generated request below 500 and stays up', async () => {
+    const seed = Number(process.env.FUZZ_SEED ?? 20_261_125);
+    const r = await fuzzScenario({ databaseUrl: inject('databaseUrl'), count: 1_000, seed, concurrency: 8 });
+    report('fuzz-short', r.figures);
+    expect(r.result.fiveXx).toEqual([]);
+    expect(r.result.networkErrors.filter((e) => e.kind !== 'too-large')).toEqual([]);
+    expect(r.alive).toBe(200);
+    expect(r.figures.serverRestarted).toBe(false);
+    expect(r.exit).toMatchObject({ code: 0 });
+  }, 300_000);
+});
