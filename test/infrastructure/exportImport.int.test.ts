@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { EventStore, EventStoreAdapter, NewEvent, RecordedEvent } from '../../application/eventStore.ts';
 import { exportLog, importLog } from '../../application/exportLog.ts';
 import { eventHash } from '../../domain/integrity.ts';
+import { CHECKPOINT_STREAM } from '../../domain/integrity/checkpoint.ts';
 import { getPostgresEventStoreAdapter } from '../../infrastructure/postgres/eventStore.ts';
 import { createTestDatabase } from '../support/db.ts';
 
@@ -234,6 +235,38 @@ describe('export / import of the event log (PostgreSQL → NDJSON → PostgreSQL
       expect(badRun?.stderr).toMatch(/import needs --in FILE/);
     } finally {
       fs.rmSync(file, { force: true });
+    }
+  });
+});
+
+describe('import and the source’s integrity checkpoints', () => {
+  it('verifies the checkpoint stream’s chain but does not copy it: the target signs a series of its own', async () => {
+    const source = await createTestDatabase('export_cp');
+    const target = await createTestDatabase('import_cp');
+    try {
+      const src = source.newStore();
+      await src.appendToStream(`case-${randomUUID()}`, [ev('CaseSubmitted', { n: 1 })]);
+      await src.appendToStream(CHECKPOINT_STREAM, [ev('IntegrityCheckpointCreated', { sequence: 1 }), ev('IntegrityCheckpointCreated', { sequence: 2 })]);
+      expect(await settled(src, 3)).toHaveLength(3);
+      const { lines } = await exportToLines(src);
+      const adapter = getPostgresEventStoreAdapter({ pool: target.pool, connectionString: target.connectionString, schema: target.schema });
+      const result = await importLog(adapter, iterate(lines));
+      expect(result).toMatchObject({ events: 3, imported: 1, checkpointsNotCopied: 2 });
+      expect(await target.newStore().readStream(CHECKPOINT_STREAM)).toEqual([]);
+      // a broken checkpoint chain is still refused
+      const tampered = lines.map((l) => (l.includes('"sequence":2') ? l.replace('"sequence":2', '"sequence":3') : l));
+      const again = await createTestDatabase('import_cp2');
+      try {
+        const a2 = getPostgresEventStoreAdapter({ pool: again.pool, connectionString: again.connectionString, schema: again.schema });
+        expect(await codeOf(importLog(a2, iterate(tampered)))).toMatch(/^VALIDATION_FAILED: .*system-integrity-checkpoints at revision 1/);
+        await a2.close();
+      } finally {
+        await again.drop();
+      }
+      await adapter.close();
+    } finally {
+      await source.drop();
+      await target.drop();
     }
   });
 });
