@@ -6,7 +6,7 @@ import { createIntegrity } from '../../infrastructure/integrity/index.ts';
 import { generateSigningKey } from '../../infrastructure/integrity/sm2.ts';
 import { createTestDatabase } from '../support/db.ts';
 import { itemInput, submitInput } from '../support/app.ts';
-import { codes, gql, startTestServer, token } from '../support/server.ts';
+import { codes, gql, startTestServer, subscribe, token } from '../support/server.ts';
 import { untilVisible } from './visible.ts';
 
 /** Over HTTP: who may create and list checkpoints, verification, and the access and refusal audit. */
@@ -79,6 +79,8 @@ describe('integrity checkpoints and the audit trail over the API', () => {
     const clerk2 = await token({ sub: `clerk-${randomUUID().slice(0, 6)}`, roles: ['clerk'], dept: 'GY-MARKET', region: '520102' });
     for (let i = 0; i < 3; i++) expect(codes(await gql(server.url, '{ events { hasMore } }', {}, clerk2))).toEqual(['FORBIDDEN']);
     expect(codes(await gql(server.url, '{ me { id } }', {}, 'not-a-jwt'))).toEqual(['UNAUTHENTICATED']);
+    // a WebSocket whose connection_init carries a forged token is refused, and recorded
+    await expect(subscribe(server.url, 'subscription { caseEvents { id } }', {}, 'forged.token.here')).rejects.toThrow(/closed/);
     // a flood from one token: refused by the rate limit before GraphQL
     const flooder = await token({ sub: 'flooder', roles: ['clerk'] });
     const statuses: number[] = [];
@@ -94,6 +96,7 @@ describe('integrity checkpoints and the audit trail over the API', () => {
     const unauth = (await gql(server.url, q, { c: 'UNAUTHENTICATED' }, t.auditor)).data!.securityEvents as { actor: string; operation: string }[];
     expect(unauth.some((e) => e.actor.startsWith('token:') && e.operation === 'me')).toBe(true);
     expect(unauth.some((e) => e.actor === 'anonymous' && e.operation === 'createIntegrityCheckpoint')).toBe(true);
+    expect(unauth.some((e) => e.actor.startsWith('token:') && e.operation === 'subscription connection_init')).toBe(true);
     const limited = (await gql(server.url, q, { c: 'RATE_LIMITED' }, t.auditor)).data!.securityEvents as { count: number; operation: string }[];
     expect(limited).toMatchObject([{ count: 3, operation: 'POST /graphql' }]);
   });
