@@ -79,6 +79,26 @@ describe('exchange status and dead letters', () => {
     expect(codes(denied)).toEqual(['FORBIDDEN']);
   });
 
+  it('the service item shows the exchange codes and personal fields it was published with', async () => {
+    const admin = await token({ sub: 'admin-1', roles: ['admin'] });
+    const code = `EXQ-${Date.now().toString(36)}`;
+    const input = { ...itemInput(code), materials: [{ name: '申请书', provided: true }], basicCode: '000117001000', implementationCode: '11520102MB1234567X400011',
+      handlingItemCode: '115201020000000000400011700101', departmentCreditCode: '11520102MB1234567X', personalFields: ['householdIncome'] };
+    const sel = 'itemCode basicCode implementationCode handlingItemCode departmentCreditCode personalFields';
+    const published = await gql(server.url, `mutation($i: ServiceItemInput!) { publishServiceItem(input: $i) { ${sel} } }`, { i: input }, admin);
+    expect(published.errors).toBeUndefined();
+    const expected = { itemCode: code, basicCode: '000117001000', implementationCode: '11520102MB1234567X400011',
+      handlingItemCode: '115201020000000000400011700101', departmentCreditCode: '11520102MB1234567X', personalFields: ['householdIncome'] };
+    expect(published.data!.publishServiceItem).toEqual(expected);
+    const read = await gql(server.url, `query($c: String!) { serviceItem(itemCode: $c) { ${sel} } }`, { c: code }, admin);
+    // the catalogue is a read model: wait for it
+    for (let i = 0; i < 50 && !read.data?.serviceItem; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      Object.assign(read, await gql(server.url, `query($c: String!) { serviceItem(itemCode: $c) { ${sel} } }`, { c: code }, admin));
+    }
+    expect(read.data!.serviceItem).toEqual(expected);
+  });
+
   it('/metrics shows the outbox gauges', async () => {
     const metrics = createMetrics(undefined, () => exchangeStatus(db.pool));
     const text = await metrics.registry.metrics();
