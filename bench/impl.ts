@@ -14,7 +14,7 @@ export interface ImplContext {
   readonly log: (msg: string) => void;
 }
 
-export const toAppendOutcome = (load: LoadResult, details: Record<string, number> = {}): AppendOutcome => ({
+export const toAppendOutcome = (load: LoadResult, details: Record<string, number> = {}, ownBackendCores: number | null = null): AppendOutcome => ({
   kind: 'append',
   appends: load.appends,
   events: load.events,
@@ -26,6 +26,10 @@ export const toAppendOutcome = (load: LoadResult, details: Record<string, number
   machineBusy: load.machineBusy,
   serverCores: load.serverCores,
   otherCores: load.otherCores,
+  ownBackendCores,
+  cpuUsPerAppend: ownBackendCores !== null && Number.isFinite(load.clientCores) && load.appends > 0
+    ? ((load.clientCores + ownBackendCores) * 1e6) / (load.appends / load.seconds) : null,
+  loadAverage: load.loadAverage,
   details,
 });
 

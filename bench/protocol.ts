@@ -56,6 +56,12 @@ export interface AppendOutcome {
   /** Cores used by local `postgres` processes, and by everything else (neither client nor server). */
   readonly serverCores: number | null;
   readonly otherCores: number | null;
+  /** Cores used by this implementation's own backends (its pool's connections, by pid); null if unknown. */
+  readonly ownBackendCores: number | null;
+  /** CPU per append, µs: client + own backends (WAL writer etc. excluded); robust to other load. */
+  readonly cpuUsPerAppend: number | null;
+  /** 1-minute load average at the end of the window. */
+  readonly loadAverage: number;
   /** Implementation-specific counts, e.g. transactions (group-commit batches) for govcase. */
   readonly details: Readonly<Record<string, number>>;
 }

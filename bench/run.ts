@@ -22,6 +22,7 @@ const USAGE = `usage: npm run bench -- [append|catchup] [options]   (no subcomma
   --rounds N     repeat every append measurement N times, interleaved; report the median (default 1)
   --events N     events in the catch-up log (default 200000)
   --impls LIST   comma-separated subset of govcase,emmett,pg (default: all)
+  --configs LIST append measurements as EVENTSxWRITERS, comma-separated subset of 1x1,1x8,1x32,10x8,10x32 (default: all)
   --json         one JSON object per line per measurement on stdout; everything else on stderr
   --keep         keep the catch-up logs (schemas bench_govcase_log, bench_emmett_log) for the next run
   --cpu-prof DIR write a V8 CPU profile of each worker process into DIR
@@ -38,6 +39,7 @@ const { values: opts, positionals } = parseArgs({
     rounds: { type: 'string', default: '1' },
     events: { type: 'string', default: '200000' },
     impls: { type: 'string', default: IMPLS.join(',') },
+    configs: { type: 'string', default: '1x1,1x8,1x32,10x8,10x32' },
     json: { type: 'boolean', default: false },
     keep: { type: 'boolean', default: false },
     'cpu-prof': { type: 'string' },
@@ -193,13 +195,17 @@ const checkpoint = async () => {
 
 // --- append ----------------------------------------------------------------------------------
 
-const APPEND_CONFIGS = [
+const ALL_APPEND_CONFIGS = [
   { eventsPerCall: 1, concurrency: 1 },
   { eventsPerCall: 1, concurrency: 8 },
   { eventsPerCall: 1, concurrency: 32 },
   { eventsPerCall: 10, concurrency: 8 },
   { eventsPerCall: 10, concurrency: 32 },
 ] as const;
+const configNames = opts.configs.split(',').map((x) => x.trim()).filter(Boolean);
+for (const c of configNames)
+  if (!ALL_APPEND_CONFIGS.some((a) => `${a.eventsPerCall}x${a.concurrency}` === c)) fail(`unknown append measurement in --configs: ${c}`);
+const APPEND_CONFIGS = ALL_APPEND_CONFIGS.filter((a) => configNames.includes(`${a.eventsPerCall}x${a.concurrency}`));
 
 interface AppendRow {
   readonly impl: Impl;
@@ -213,14 +219,50 @@ interface AppendRow {
 const median = (outcomes: readonly AppendOutcome[]): AppendOutcome =>
   [...outcomes].sort((a, b) => a.eventsPerSec - b.eventsPerSec)[Math.floor((outcomes.length - 1) / 2)]!;
 
+const medianOf = (xs: readonly number[]): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
+};
+
+/**
+ * govcase/emmett and govcase/pg taken within each round (the implementations of one round ran minutes
+ * apart at most, under the same background load), and their median over the rounds: steadier than the
+ * ratio of medians when the machine's load drifts. `cpu` ratios compare CPU per append the other way
+ * round (peer ÷ govcase: how many times less CPU govcase spends per append).
+ */
+const roundRatios = (results: ReadonlyMap<string, readonly AppendOutcome[]>, e: number, c: number) => {
+  const of = (impl: Impl) => results.get(`${impl}/${e}/${c}`) ?? [];
+  const g = of('govcase');
+  const out: { name: string; rounds: number[]; median: number }[] = [];
+  for (const peer of ['emmett', 'pg'] as const) {
+    const p = of(peer);
+    const n = Math.min(g.length, p.length);
+    if (n === 0) continue;
+    const rounds = Array.from({ length: n }, (_, i) => g[i]!.eventsPerSec / p[i]!.eventsPerSec);
+    out.push({ name: `govcase/${peer}`, rounds, median: medianOf(rounds) });
+    const cpu = Array.from({ length: n }, (_, i) => (p[i]!.cpuUsPerAppend ?? NaN) / (g[i]!.cpuUsPerAppend ?? NaN)).filter(Number.isFinite);
+    if (cpu.length) out.push({ name: `cpu ${peer}/govcase`, rounds: cpu, median: medianOf(cpu) });
+  }
+  return out;
+};
+
+let lastResults: ReadonlyMap<string, readonly AppendOutcome[]> = new Map();
+
+/** CPU the measurement did not cause: other processes plus postgres processes other than its own backends. */
+const foreignCores = (o: AppendOutcome): number | null =>
+  o.otherCores === null || o.serverCores === null || o.ownBackendCores === null ? null : o.otherCores + Math.max(0, o.serverCores - o.ownBackendCores);
+
 const runAppend = async (): Promise<AppendRow[]> => {
   const results = new Map<string, AppendOutcome[]>();
+  lastResults = results;
   const total = APPEND_CONFIGS.length * SELECTED.length;
   progress(`append: ${total} measurements × ${ROUNDS} round(s) of ${WARMUP} s warm-up + ${SECONDS} s, implementations ${SELECTED.join(', ')}`);
   // rounds outermost, implementations innermost: slow drifts of the machine spread over all of them
   for (let round = 1; round <= ROUNDS; round++) {
+    // the order of the implementations rotates from round to round, so none always goes first
+    const order = SELECTED.map((_, i) => SELECTED[(i + round - 1) % SELECTED.length]!);
     for (const cfg of APPEND_CONFIGS) {
-      for (const impl of SELECTED) {
+      for (const impl of order) {
         const schema = `bench_${impl}_a${cfg.eventsPerCall}x${cfg.concurrency}`;
         if (interrupted) throw new Error('interrupted');
         await checkpoint();
@@ -238,18 +280,32 @@ const runAppend = async (): Promise<AppendRow[]> => {
           progress(`append ${impl}: ${fmtInt(outcome.eventsPerSec)} events/s (${fmtInt(outcome.appendsPerSec)} appends/s, ` +
             `mean ${fmtNum(outcome.meanMs, 2)} ms, p99 ${fmtNum(outcome.p99Ms, 2)} ms, cores: client ${fmtNum(outcome.clientCores, 2)}` +
             `${outcome.serverCores === null ? '' : `, postgres ${fmtNum(outcome.serverCores, 2)}`}` +
-            `${outcome.otherCores === null ? '' : `, other ${fmtNum(outcome.otherCores, 2)}`}${d ? `; ${d}` : ''})`);
-          if ((outcome.otherCores ?? 0) > 0.25)
-            progress(`note: other processes used ${fmtNum(outcome.otherCores ?? NaN, 2)} cores during this measurement: expect noise`);
+            `${outcome.otherCores === null ? '' : `, other ${fmtNum(outcome.otherCores, 2)}`}` +
+            `${outcome.cpuUsPerAppend === null ? '' : `; CPU ${fmtNum(outcome.cpuUsPerAppend, 0)} µs/append (client + own backends)`}` +
+            `; load ${fmtNum(outcome.loadAverage, 2)}${d ? `; ${d}` : ''})`);
+          const foreign = foreignCores(outcome) ?? outcome.otherCores ?? 0;
+          if (foreign > 0.25)
+            progress(`note: other processes (and other clients' postgres backends) used ${fmtNum(foreign, 2)} cores during this measurement: expect noise`);
           if (round === ROUNDS) {
             const m = median(results.get(key)!);
-            emit({ bench: 'append', impl, eventsPerCall: cfg.eventsPerCall, concurrency: cfg.concurrency, eventsPerSec: Math.round(m.eventsPerSec) });
+            emit({
+              bench: 'append', impl, eventsPerCall: cfg.eventsPerCall, concurrency: cfg.concurrency, eventsPerSec: Math.round(m.eventsPerSec),
+              ...(m.cpuUsPerAppend === null ? {} : { cpuUsPerAppend: Math.round(m.cpuUsPerAppend) }),
+              ...(foreignCores(m) === null ? {} : { foreignCores: Number(foreignCores(m)!.toFixed(2)) }),
+              loadAverage: Number(m.loadAverage.toFixed(2)),
+            });
           }
         } finally {
           await dropSchemas(URL_, [schema]);
           liveSchemas.delete(schema);
         }
       }
+    }
+  }
+  for (const cfg of APPEND_CONFIGS) {
+    for (const r of roundRatios(results, cfg.eventsPerCall, cfg.concurrency)) {
+      emit({ bench: 'append-ratio', ratio: r.name, eventsPerCall: cfg.eventsPerCall, concurrency: cfg.concurrency,
+        median: Number(r.median.toFixed(2)), rounds: r.rounds.map((x) => Number(x.toFixed(2))) });
     }
   }
   return APPEND_CONFIGS.flatMap((cfg) => SELECTED.map((impl): AppendRow => {
@@ -286,6 +342,7 @@ const printAppend = (rows: readonly AppendRow[]) => {
     const parts: string[] = [];
     for (const e of [1, 10]) {
       const g = get('govcase', e, 32)?.eventsPerSec;
+      if (g === undefined) continue;
       const r = [
         ...(has('emmett') ? [`govcase/emmett ${fmtRatio(g, get('emmett', e, 32)?.eventsPerSec)}`] : []),
         ...(has('pg') ? [`govcase/pg ${fmtRatio(g, get('pg', e, 32)?.eventsPerSec)}`] : []),
@@ -297,20 +354,37 @@ const printAppend = (rows: readonly AppendRow[]) => {
   out();
   out('Per measurement: appends/s; latency of one append call (mean, p99); CPU in cores over the measured window —');
   out('client = the worker process, postgres = local postgres processes, other = the rest of the machine (noise);');
+  out('own backends = only this implementation\'s connections (by pid); CPU µs/append = (client + own backends) per append,');
+  out('which other load on the machine hardly changes; foreign = other + the postgres processes that are not its own backends');
+  out('(other people\'s queries, and the WAL writer/checkpointer); load = 1-minute load average at the end of the window;');
   out('appends/tx = appends per transaction (for govcase: the group-commit batch size, whole run).');
   out();
   const cores = (n: number | null) => (n === null ? '–' : fmtNum(n, 2));
   out(table(
     [{ title: 'impl', align: 'left' }, { title: 'ev/app' }, { title: 'writers' }, { title: 'appends/s' }, { title: 'mean ms' },
-      { title: 'p99 ms' }, { title: 'client' }, { title: 'postgres' }, { title: 'other' }, { title: 'appends/tx' },
+      { title: 'p99 ms' }, { title: 'client' }, { title: 'postgres' }, { title: 'own backends' }, { title: 'other' },
+      { title: 'foreign' }, { title: 'CPU µs/append' }, { title: 'load' }, { title: 'appends/tx' },
       ...(ROUNDS > 1 ? [{ title: 'events/s of each round', align: 'left' as const }] : [])],
     rows.map((r) => [
       r.impl, String(r.eventsPerCall), String(r.concurrency), fmtInt(r.outcome.appendsPerSec), fmtNum(r.outcome.meanMs, 2),
-      fmtNum(r.outcome.p99Ms, 2), cores(r.outcome.clientCores), cores(r.outcome.serverCores), cores(r.outcome.otherCores),
+      fmtNum(r.outcome.p99Ms, 2), cores(r.outcome.clientCores), cores(r.outcome.serverCores), cores(r.outcome.ownBackendCores),
+      cores(r.outcome.otherCores), cores(foreignCores(r.outcome)),
+      r.outcome.cpuUsPerAppend === null ? '–' : fmtInt(r.outcome.cpuUsPerAppend), fmtNum(r.outcome.loadAverage, 2),
       r.impl === 'govcase' ? fmtNum(r.outcome.details.appendsPerTransaction ?? NaN, 1) : '1',
       ...(ROUNDS > 1 ? [r.rounds.map((o) => fmtInt(o.eventsPerSec)).join(' / ')] : []),
     ]),
   ));
+  if (has('govcase') && (has('emmett') || has('pg'))) {
+    out();
+    out('Ratios within each round, and their median (cpu x/govcase: how many times less CPU per append govcase spends):');
+    out();
+    out(table(
+      [{ title: 'events/append' }, { title: 'writers' }, { title: 'ratio', align: 'left' }, { title: 'median' }, { title: 'each round', align: 'left' }],
+      APPEND_CONFIGS.flatMap((c) => roundRatios(lastResults, c.eventsPerCall, c.concurrency).map((r) => [
+        String(c.eventsPerCall), String(c.concurrency), r.name, `${r.median.toFixed(2)}×`, r.rounds.map((x) => `${x.toFixed(2)}×`).join(' / '),
+      ])),
+    ));
+  }
 };
 
 // --- catch-up --------------------------------------------------------------------------------

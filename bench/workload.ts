@@ -1,6 +1,6 @@
 import { postgresTicks, sampleCpu, TICKS_PER_SECOND, type CpuSample } from './cpu.ts';
 import { randomUUID } from 'node:crypto';
-import { cpus } from 'node:os';
+import { cpus, loadavg } from 'node:os';
 import { performance } from 'node:perf_hooks';
 
 /**
@@ -72,6 +72,10 @@ export interface LoadResult {
   readonly serverCores: number | null;
   /** Cores used by everything else on the machine (other work disturbing the measurement). */
   readonly otherCores: number | null;
+  /** The /proc samples at the window's edges and the seconds between them (for `ownBackendCores`). */
+  readonly edges: { readonly a: CpuSample; readonly b: CpuSample; readonly span: number } | null;
+  /** The 1-minute load average when the window ended. */
+  readonly loadAverage: number;
 }
 
 /**
@@ -150,8 +154,33 @@ export const runAppendLoad = async (opts: {
     serverCores,
     otherCores: machineCores !== null && serverCores !== null && Number.isFinite(clientCores)
       ? Math.max(0, machineCores - clientCores - serverCores) : null,
+    edges: a && b && span > 0 ? { a, b, span } : null,
+    loadAverage: loadavg()[0] ?? NaN,
   };
 };
+
+/**
+ * Cores used over the measured window by the given PostgreSQL backends only (the implementation's own
+ * connections, by pid): unlike `serverCores` (every local postgres process), other people's queries
+ * on the same server do not count. Background processes (WAL writer, checkpointer) are not included.
+ */
+export const ownBackendCores = (load: LoadResult, pids: readonly number[]): number | null => {
+  if (!load.edges || pids.length === 0) return null;
+  const { a, b, span } = load.edges;
+  let ticks = 0;
+  for (const pid of pids) {
+    const t0 = a.postgres.get(String(pid)), t1 = b.postgres.get(String(pid));
+    if (t0 !== undefined && t1 !== undefined && t1 >= t0) ticks += t1 - t0;
+  }
+  return ticks / TICKS_PER_SECOND / span;
+};
+
+/** The backend pids of the connections named `applicationName` (the implementation's pool). */
+export const backendPids = async (
+  query: (text: string, values: unknown[]) => Promise<{ rows: { pid: number }[] }>,
+  applicationName: string,
+): Promise<number[]> =>
+  (await query('select pid from pg_stat_activity where application_name = $1 and datname = current_database()', [applicationName])).rows.map((r) => r.pid);
 
 export const summarizeLatency = (ms: Float64Array): { meanMs: number; p99Ms: number } => {
   if (ms.length === 0) return { meanMs: NaN, p99Ms: NaN };

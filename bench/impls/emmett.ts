@@ -3,7 +3,7 @@ import pg from 'pg';
 import { getPostgreSQLEventStore, readMessagesBatch, type PostgresEventStore } from '@event-driven-io/emmett-postgresql';
 import { countRows, dropSchemas, recreateSchema, SCHEMA_PREFIX, schemaExists, schemasWithFunction, withClient } from '../db.ts';
 import { runTag, timeCatchup, toAppendOutcome, withTimeout, type ImplBench, type ImplContext } from '../impl.ts';
-import { fillLog, runAppendLoad, type AppendFn } from '../workload.ts';
+import { backendPids, fillLog, ownBackendCores, runAppendLoad, type AppendFn } from '../workload.ts';
 
 /**
  * Emmett 0.42 (`@event-driven-io/emmett-postgresql`) on the same database, in a schema of its own:
@@ -22,6 +22,8 @@ type Executor = Parameters<typeof readMessagesBatch>[0];
 
 /** The names of this benchmark's Emmett schemas (bench_emmett_a1x8, bench_emmett_log, …). */
 const EMMETT_PREFIX = `${SCHEMA_PREFIX}emmett_`;
+/** This worker's connections, so its backends' CPU can be told apart from everyone else's. */
+const APP_NAME = `govcase-bench-emmett-${process.pid}`;
 
 const ensureNoOtherEmmett = async (ctx: ImplContext, schema: string) => {
   const others = await schemasWithFunction(ctx.url, 'emt_append_to_stream', schema);
@@ -42,7 +44,7 @@ const open = async (ctx: ImplContext, schema: string, connections: number, fresh
   const pool = new pg.Pool({
     connectionString: ctx.url,
     max: connections,
-    application_name: 'govcase-bench-emmett',
+    application_name: APP_NAME,
     options: `-c search_path=${schema}`,
   });
   pool.on('error', () => {});
@@ -78,7 +80,8 @@ export const createEmmettBench = (ctx: ImplContext): ImplBench => ({
         seconds: task.seconds,
         streamPrefix: runTag(),
       });
-      return toAppendOutcome(load, { connections: task.concurrency });
+      const own = ownBackendCores(load, await backendPids((t, v) => db.pool.query(t, v), APP_NAME));
+      return toAppendOutcome(load, { connections: task.concurrency }, own);
     } finally {
       await db.close();
     }

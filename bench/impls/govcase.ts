@@ -7,7 +7,7 @@ import { migrate } from '../../infrastructure/postgres/migrate.ts';
 import { createPool } from '../../infrastructure/postgres/pool.ts';
 import { countRows, dropSchemas, recreateSchema, schemaExists } from '../db.ts';
 import { runTag, timeCatchup, toAppendOutcome, withTimeout, type ImplBench, type ImplContext } from '../impl.ts';
-import { fillLog, runAppendLoad, type AppendFn } from '../workload.ts';
+import { backendPids, fillLog, ownBackendCores, runAppendLoad, type AppendFn } from '../workload.ts';
 
 /**
  * Our store, as the application uses it (infrastructure/runtime.ts): createPool (20 connections, the
@@ -17,11 +17,13 @@ import { fillLog, runAppendLoad, type AppendFn } from '../workload.ts';
  * as application/cases.ts passes the head it folded.
  */
 const POOL_SIZE = 20;
+/** This worker's connections, so its backends' CPU can be told apart from everyone else's. */
+const APP_NAME = `govcase-bench-govcase-${process.pid}`;
 
 const open = async (url: string, schema: string, fresh: boolean) => {
   if (fresh) await recreateSchema(url, schema);
   else if (!(await schemaExists(url, schema))) await recreateSchema(url, schema);
-  const pool = createPool({ connectionString: url, schema, max: POOL_SIZE, applicationName: 'govcase-bench' });
+  const pool = createPool({ connectionString: url, schema, max: POOL_SIZE, applicationName: APP_NAME });
   await migrate(pool);
   const store = getPostgresEventStore({ pool, connectionString: url, schema });
   return {
@@ -71,8 +73,9 @@ export const createGovcaseBench = (ctx: ImplContext): ImplBench => ({
         seconds: task.seconds,
         streamPrefix: runTag(),
       });
+      const own = ownBackendCores(load, await backendPids((t, v) => db.pool.query(t, v), APP_NAME));
       const b = await batching(db.pool);
-      return toAppendOutcome(load, { transactions: b.transactions, appendsPerTransaction: b.appendsPerTransaction });
+      return toAppendOutcome(load, { transactions: b.transactions, appendsPerTransaction: b.appendsPerTransaction }, own);
     } finally {
       await db.close();
     }

@@ -1,7 +1,7 @@
 import pg from 'pg';
 import { recreateSchema } from '../db.ts';
 import { runTag, toAppendOutcome, type ImplBench, type ImplContext } from '../impl.ts';
-import { runAppendLoad, type AppendFn, type BenchEvent } from '../workload.ts';
+import { backendPids, ownBackendCores, runAppendLoad, type AppendFn, type BenchEvent } from '../workload.ts';
 
 /**
  * The floor: a bare pg.Pool of `concurrency` connections and, per append, one prepared INSERT of the
@@ -20,6 +20,9 @@ const TABLE = `create table events (
   constraint events_stream_revision unique (stream_id, revision)
 )`;
 
+/** This worker's connections, so its backends' CPU can be told apart from everyone else's. */
+const APP_NAME = `govcase-bench-pg-${process.pid}`;
+
 const insertFor = (rows: number): pg.QueryConfig['text'] => {
   const values = Array.from({ length: rows }, (_, i) => {
     const b = i * 5;
@@ -34,7 +37,7 @@ export const createPgBench = (ctx: ImplContext): ImplBench => ({
     const pool = new pg.Pool({
       connectionString: ctx.url,
       max: task.concurrency,
-      application_name: 'govcase-bench-pg',
+      application_name: APP_NAME,
       options: `-c search_path=${task.schema}`,
     });
     pool.on('error', () => {});
@@ -55,7 +58,8 @@ export const createPgBench = (ctx: ImplContext): ImplBench => ({
         seconds: task.seconds,
         streamPrefix: runTag(),
       });
-      return toAppendOutcome(load, { connections: task.concurrency });
+      const own = ownBackendCores(load, await backendPids((t, v) => pool.query(t, v), APP_NAME));
+      return toAppendOutcome(load, { connections: task.concurrency }, own);
     } finally {
       await pool.end();
     }

@@ -1,3 +1,4 @@
+import { performance } from 'node:perf_hooks';
 import type pg from 'pg';
 import { GovcaseError, unavailable, validationFailed } from '../../domain/errors.ts';
 import {
@@ -11,8 +12,9 @@ import { isTransientError, isUnavailableError, toGovcaseError } from './pool.ts'
 
 /**
  * The PostgreSQL event store (the default adapter).
- * - Appends go through group commit: one `govcase_append(...)` call per batch (prepared, one round
- *   trip), each append with its own version check and idempotency key.
+ * - Appends go through group commit: one `govcase_append_batch(...)` call per batch (migration 008;
+ *   prepared, one round trip, the events as one jsonb document), each append with its own version
+ *   check and idempotency key.
  * - The global order is (transaction id, position); readers take only transactions older than every
  *   running one (`pg_snapshot_xmin`), so an event that commits late is never skipped.
  * - Positions are opaque strings `<txid>:<position>`.
@@ -25,6 +27,8 @@ export interface PostgresEventStoreOptions {
   readonly maxInFlight?: number;
   /** Slowest poll of a live subscription when no notification arrives (ms). */
   readonly idlePollMs?: number;
+  /** At most one NOTIFY to other processes per this many ms (default 5); 0: one per batch. */
+  readonly notifyIntervalMs?: number;
   /** Whether close() ends the pool too (when the store created it for itself). */
   readonly ownsPool?: boolean;
 }
@@ -93,33 +97,29 @@ export const getPostgresEventStoreAdapter = (options: PostgresEventStoreOptions)
     }
   };
 
-  // 1. one batch → one statement
+  // 1. one batch → one statement: the appends as small arrays, their events as ONE jsonb document
+  // (JSON.stringify once, parsed once by the server; see migration 008)
   const writeBatch = async (items: readonly BatchItem<AppendInput, AdapterAppendResult>[]): Promise<(AdapterAppendResult | Error)[]> => {
-    const streams: string[] = [], expected: number[] = [], commands: (string | null)[] = [], heads: string[] = [], counts: number[] = [];
-    const eAppend: number[] = [], eRev: number[] = [], eIds: string[] = [], eTypes: string[] = [];
-    const eData: string[] = [], eMeta: string[] = [], eHashes: string[] = [], ePrev: (string | null)[] = [];
-    items.forEach((item, i) => {
+    const n = items.length;
+    const streams = new Array<string>(n), expected = new Array<number>(n), commands = new Array<string | null>(n);
+    const heads = new Array<string>(n), counts = new Array<number>(n);
+    const events: BatchEvent[] = [];
+    for (let i = 0; i < n; i++) {
+      const item = items[i]!;
       const evs = item.input.events;
-      streams.push(item.streamId);
-      expected.push(item.input.expectedVersion);
-      commands.push(item.commandId ?? null);
-      heads.push(evs[evs.length - 1]!.hash);
-      counts.push(evs.length);
+      streams[i] = item.streamId;
+      expected[i] = item.input.expectedVersion;
+      commands[i] = item.commandId ?? null;
+      heads[i] = evs[evs.length - 1]!.hash;
+      counts[i] = evs.length;
       for (const e of evs) {
-        eAppend.push(i + 1);
-        eRev.push(e.revision);
-        eIds.push(e.id);
-        eTypes.push(e.type);
-        eData.push(JSON.stringify(e.data));
-        eMeta.push(JSON.stringify(e.metadata));
-        eHashes.push(e.hash);
-        ePrev.push(e.previousHash);
+        events.push({ a: i + 1, r: e.revision, i: e.id, t: e.type, d: e.data, m: e.metadata, h: e.hash, p: e.previousHash });
       }
-    });
+    }
     const config: pg.QueryConfig = {
-      name: `govcase_append_${schema}`,
-      text: 'select * from govcase_append($1, $2, $3, $4, $5, $6, $7, $8, $9, $10::jsonb[], $11::jsonb[], $12, $13)',
-      values: [streams, expected, commands, heads, counts, eAppend, eRev, eIds, eTypes, eData, eMeta, eHashes, ePrev],
+      name: `govcase_append_batch_${schema}`,
+      text: 'select * from govcase_append_batch($1, $2, $3, $4, $5, $6::jsonb)',
+      values: [streams, expected, commands, heads, counts, JSON.stringify(events)],
     };
     let rows: AppendRow[];
     for (let attempt = 0; ; attempt++) {
@@ -135,10 +135,22 @@ export const getPostgresEventStoreAdapter = (options: PostgresEventStoreOptions)
       }
     }
     if (rows.some((r) => r.r_outcome === 'ok')) announce();
-    return items.map((item, i) => toOutcome(item, rows.filter((r) => r.r_idx === i + 1)));
+    const byItem: AppendRow[][] = Array.from({ length: n }, () => []);
+    for (const r of rows) byItem[r.r_idx - 1]?.push(r);
+    // every event of a transaction has the same recorded_at (now()): format it once
+    const iso = new Map<number, string>();
+    const isoOf = (d: Date) => {
+      const t = d.getTime();
+      let s = iso.get(t);
+      if (s === undefined) iso.set(t, (s = d.toISOString()));
+      return s;
+    };
+    return items.map((item, i) => toOutcome(item, byItem[i]!, isoOf));
   };
 
-  const toOutcome = (item: BatchItem<AppendInput, AdapterAppendResult>, rows: AppendRow[]): AdapterAppendResult | Error => {
+  const toOutcome = (
+    item: BatchItem<AppendInput, AdapterAppendResult>, rows: AppendRow[], isoOf: (d: Date) => string,
+  ): AdapterAppendResult | Error => {
     const first = rows[0];
     if (!first) return new Error(`append to ${item.streamId}: no outcome returned`);
     if (first.r_outcome === 'conflict') return { status: 'conflict', actualVersion: Number(first.r_to) };
@@ -152,36 +164,54 @@ export const getPostgresEventStoreAdapter = (options: PostgresEventStoreOptions)
         },
       };
     }
-    const byRevision = new Map(rows.map((r) => [Number(r.r_from), r] as const));
-    const events = item.input.events.map((e): RecordedEvent => {
-      const r = byRevision.get(e.revision)!;
-      return { ...e, position: formatPosition(r.r_tx!, r.r_position!), recordedAt: r.r_recorded_at!.toISOString() };
+    // the rows come in position order, which is the order of the append's events
+    if (rows.length !== item.input.events.length) return new Error(`append to ${item.streamId}: ${rows.length} rows for ${item.input.events.length} events`);
+    const events = item.input.events.map((e, k): RecordedEvent => {
+      const r = Number(rows[k]!.r_from) === e.revision ? rows[k]! : rows.find((x) => Number(x.r_from) === e.revision)!;
+      return {
+        id: e.id, streamId: e.streamId, revision: e.revision, position: `${r.r_tx!}:${r.r_position!}`, type: e.type, data: e.data,
+        metadata: e.metadata, recordedAt: isoOf(r.r_recorded_at!), hash: e.hash, previousHash: e.previousHash,
+      };
     });
     return { status: 'ok', events };
   };
 
   // After a batch commits: wake this process's subscribers at once, and other processes' through one
-  // NOTIFY outside the append transaction (coalesced: at most one in flight, one more if batches
-  // committed meanwhile). A crash between commit and NOTIFY delays other processes by their idle poll.
-  let notifying = false;
+  // NOTIFY outside the append transaction, coalesced: at most one in flight and at most one per
+  // `notifyIntervalMs` (batches that commit meanwhile share the next one). Each NOTIFY is a round trip
+  // and a wake-up of every listening backend; under load there is a batch every millisecond or so.
+  // A crash between commit and NOTIFY delays other processes by their idle poll.
+  const notifyIntervalMs = options.notifyIntervalMs ?? 5;
+  let notifying: Promise<void> | null = null;
+  let notifyTimer: NodeJS.Timeout | null = null;
   let notifyAgain = false;
-  const announce = () => {
-    notifier.wakeLocal();
-    if (notifying) {
+  let lastNotify = -Infinity;
+  const sendNotify = () => {
+    lastNotify = performance.now();
+    notifyAgain = false;
+    notifying = pool
+      .query({ name: `govcase_notify_${schema}`, text: 'select pg_notify($1, $2)', values: [`govcase_${schema}`, ''] })
+      .then(() => {}, () => {})
+      .finally(() => {
+        notifying = null;
+        if (notifyAgain && !closed) requestNotify();
+      });
+  };
+  const requestNotify = () => {
+    if (notifying || notifyTimer) {
       notifyAgain = true;
       return;
     }
-    notifying = true;
-    pool
-      .query({ name: `govcase_notify_${schema}`, text: 'select pg_notify($1, $2)', values: [`govcase_${schema}`, ''] })
-      .catch(() => {})
-      .finally(() => {
-        notifying = false;
-        if (notifyAgain && !closed) {
-          notifyAgain = false;
-          announce();
-        }
-      });
+    const wait = lastNotify + notifyIntervalMs - performance.now();
+    if (wait <= 0) return sendNotify();
+    notifyTimer = setTimeout(() => {
+      notifyTimer = null;
+      if (!closed) sendNotify();
+    }, wait);
+  };
+  const announce = () => {
+    notifier.wakeLocal();
+    requestNotify();
   };
 
   const committer = createGroupCommitter<AppendInput, AdapterAppendResult>({ write: writeBatch, maxInFlight: options.maxInFlight ?? 2 });
@@ -297,11 +327,30 @@ export const getPostgresEventStoreAdapter = (options: PostgresEventStoreOptions)
       if (closed) return;
       await committer.drain();
       closed = true;
+      // the last commits' NOTIFY goes out now rather than never
+      if (notifyTimer) {
+        clearTimeout(notifyTimer);
+        notifyTimer = null;
+        sendNotify();
+      }
+      await notifying;
       await notifier.close();
       if (options.ownsPool) await pool.end();
     },
   };
 };
+
+/** One event in the batch document (migration 008): short keys, since every batch carries them all. */
+interface BatchEvent {
+  readonly a: number;
+  readonly r: number;
+  readonly i: string;
+  readonly t: string;
+  readonly d: unknown;
+  readonly m: unknown;
+  readonly h: string;
+  readonly p: string | null;
+}
 
 interface AppendRow {
   r_idx: number;

@@ -21,6 +21,8 @@ export interface GroupCommitOptions<I, O> {
   readonly maxInFlight?: number;
   readonly maxBatchItems?: number;
   readonly maxBatchEvents?: number;
+  /** A waiting crowd is spread over the free slots only in batches of at least this many (default 4). */
+  readonly minSplit?: number;
 }
 
 export interface GroupCommitter<I, O> {
@@ -34,6 +36,7 @@ export const createGroupCommitter = <I, O>(options: GroupCommitOptions<I, O>): G
   const maxInFlight = options.maxInFlight ?? 2;
   const maxItems = options.maxBatchItems ?? 256;
   const maxEvents = options.maxBatchEvents ?? 4_000;
+  const minSplit = options.minSplit ?? 4;
   let queue: BatchItem<I, O>[] = [];
   const busyStreams = new Set<string>();
   const busyCommands = new Set<string>();
@@ -52,10 +55,11 @@ export const createGroupCommitter = <I, O>(options: GroupCommitOptions<I, O>): G
   const flush = () => {
     scheduled = false;
     while (inFlight < maxInFlight && queue.length > 0) {
-      // with every slot free and a crowd waiting, send half now and half at once after it: two
-      // transactions overlap (one executes while the other flushes its commit) instead of one
-      // batch taking everyone and the callers then coming back together
-      const cap = inFlight === 0 && maxInFlight > 1 && queue.length >= 8 ? Math.ceil(queue.length / 2) : maxItems;
+      // with free slots and a crowd waiting, spread it over the free slots (batches of at least
+      // `minSplit`): transactions overlap (one executes while another flushes its commit) instead of
+      // one batch taking everyone and the callers then coming back together
+      const free = maxInFlight - inFlight;
+      const cap = free > 1 && queue.length >= 2 * minSplit ? Math.max(minSplit, Math.ceil(queue.length / free)) : maxItems;
       const batch: BatchItem<I, O>[] = [];
       const rest: BatchItem<I, O>[] = [];
       let events = 0;
