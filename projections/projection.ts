@@ -32,10 +32,16 @@ export interface CreateTablesOptions {
 export interface ReplaySession {
   /** Folds a page into memory, reading from `db` only the rows it does not hold yet. Writes nothing. */
   fold(db: pg.Pool | pg.ClientBase, events: readonly RecordedEvent[]): Promise<void>;
-  /** Rows held in memory (the caller flushes when it reaches its bound). */
+  /** Rows changed since the last flush (the caller flushes when it reaches its bound). */
   readonly size: number;
-  /** Writes every row changed since the last flush, in the caller's transaction (the one that moves the checkpoint), and forgets them all. */
-  flush(db: pg.ClientBase): Promise<void>;
+  /**
+   * Writes every row changed since the last flush, in the caller's transaction (the one that moves
+   * the checkpoint), and keeps in memory the `keep` rows touched last (default 0) plus those it writes.
+   * What to write is taken when it is called, so the caller may fold further pages while the write
+   * runs, but must not call it again before that transaction has committed; if it does not commit,
+   * the session is no longer valid.
+   */
+  flush(db: pg.ClientBase, keep?: number): Promise<void>;
 }
 
 export type TableNames = (base: string) => string;

@@ -15,8 +15,10 @@ import { applyPage, ensureCheckpoint, lockKey, parsePosition } from './runner.ts
  *   lock the live runner takes (sorting a finished table beats inserting every row version into
  *   every index);
  * - a projection with a `replay` session (cases) folds many pages in memory and writes a changed row
- *   once per flush (every `maxRows` rows held, or `maxEvents` events), in the transaction that moves
- *   the rebuild checkpoint; other projections apply page by page;
+ *   once per flush (every `maxRows` changed rows, or `maxEvents` events), in the transaction that
+ *   moves the rebuild checkpoint, and keeps the rows touched last (the open cases) for the next
+ *   stretch; the flush is written while the next stretch is read and folded (the next flush waits for
+ *   it to commit); other projections apply page by page;
  * - the next page of the log is read while the current one is folded and written.
  * Crash safety: rows and checkpoint commit together, per page or per flush; a crash loses only the
  * unflushed stretch, which the resume replays from the checkpoint. The rebuild's transactions take the
@@ -37,7 +39,10 @@ export interface RebuildOptions {
   readonly projection: Projection;
   readonly schema?: string;
   readonly batchSize?: number;
-  /** A replay session is flushed once it holds this many rows (memory bound; default 10,000). */
+  /**
+   * A replay session is flushed once this many of its rows changed (default 20,000); it holds about
+   * twice that at most (the rows being written, the next stretch's, and a quarter more touched last).
+   */
   readonly maxRows?: number;
   /** … or once this many events were folded since the last flush (default 200,000). */
   readonly maxEvents?: number;
@@ -69,12 +74,20 @@ const inTransaction = async <T>(pool: pg.Pool, work: (client: pg.PoolClient) => 
   }
 };
 
-/** Writes a replay session's rows and moves the rebuild checkpoint, in one transaction; false if the checkpoint is not where we left it. */
-const flushSession = (pool: pg.Pool, schema: string, cpName: string, session: ReplaySession, expected: string | null, last: string, events: number) =>
+/**
+ * Writes a replay session's rows and moves the rebuild checkpoint, in one transaction; false if the
+ * checkpoint is not where we left it. `taken` resolves once the session has taken what it writes.
+ */
+const flushSession = (
+  pool: pg.Pool, schema: string, cpName: string, session: ReplaySession, keep: number, expected: string | null, last: string, events: number,
+  taken: () => void,
+) =>
   inTransaction(pool, async (client) => {
     const cp = await client.query<{ position: string | null }>('select position from projection_checkpoints where name = $1 for update', [cpName]);
     if ((cp.rows[0]?.position ?? null) !== expected) return false;
-    await session.flush(client);
+    const writing = session.flush(client, keep);
+    taken();
+    await writing;
     const { tx, pos } = parsePosition(last);
     await client.query(
       `update projection_checkpoints set position = $2, tx_id = $3::xid8, pos = $4, events = events + $5, updated_at = now() where name = $1`,
@@ -89,7 +102,7 @@ export const rebuildProjection = async (options: RebuildOptions): Promise<Rebuil
   const schema = options.schema ?? 'public';
   const cpName = rebuildCheckpointName(projection.name);
   const batchSize = options.batchSize ?? 5_000;
-  const maxRows = options.maxRows ?? 10_000;
+  const maxRows = options.maxRows ?? 20_000;
   const maxEvents = options.maxEvents ?? 200_000;
   const t = tableNames(SUFFIX);
 
@@ -99,7 +112,11 @@ export const rebuildProjection = async (options: RebuildOptions): Promise<Rebuil
   if (resumed.rowCount === 0) {
     for (const table of projection.tables) await pool.query(`drop table if exists ${t(table)}`);
   }
-  await inTransaction(pool, (client) => projection.createTables(client, t, { deferIndexes: true }));
+  await inTransaction(pool, async (client) => {
+    // under the projection's lock (briefly), so two processes starting at once do not race on the DDL
+    await client.query('select pg_advisory_xact_lock($1, $2)', [LOCK_CLASS, lockKey(schema, projection.name)]);
+    await projection.createTables(client, t, { deferIndexes: true });
+  });
   const start = await ensureCheckpoint(pool, cpName);
   const { tx, pos } = parsePosition(start.position);
   const remaining = await pool.query<{ n: string }>('select count(*) as n from events where (tx_id, position) > ($1::xid8, $2::bigint)', [tx, pos]);
@@ -119,12 +136,27 @@ export const rebuildProjection = async (options: RebuildOptions): Promise<Rebuil
     return p;
   };
   const session = projection.replay?.(t);
-  const flush = async () => {
+  // a flush runs while the next pages are read and folded; the one before must have committed first
+  let writing: Promise<void> | null = null;
+  const flush = async (wait: boolean) => {
+    if (writing) {
+      const previous = writing;
+      writing = null;
+      await previous;
+    }
     if (!session || pending === 0 || folded === null) return;
-    if (!(await flushSession(pool, schema, cpName, session, cursor, folded, pending)))
-      throw new Error(`the rebuild checkpoint of ${projection.name} moved: is another rebuild running?`);
-    cursor = folded;
+    const [expected, last, events] = [cursor, folded, pending];
     pending = 0;
+    let taken!: () => void;
+    const started = new Promise<void>((resolve) => (taken = resolve));
+    const flushing = flushSession(pool, schema, cpName, session, Math.floor(maxRows / 4), expected, last, events, taken).then((ok) => {
+      if (!ok) throw new Error(`the rebuild checkpoint of ${projection.name} moved: is another rebuild running?`);
+      cursor = last;
+    });
+    flushing.catch(() => {}); // awaited by the next flush
+    writing = flushing;
+    await Promise.race([started, flushing]);
+    if (wait) await flush(false);
   };
   const read = (after: string | null) => {
     const p = store.readAll({ after, limit: batchSize });
@@ -134,7 +166,7 @@ export const rebuildProjection = async (options: RebuildOptions): Promise<Rebuil
   let next: Promise<EventPage> | null = read(folded);
   while (next) {
     if (options.signal?.aborted) {
-      await flush();
+      await flush(true);
       return progress('interrupted');
     }
     const page: EventPage = await next;
@@ -145,7 +177,7 @@ export const rebuildProjection = async (options: RebuildOptions): Promise<Rebuil
       if (wanted.length > 0) await session.fold(pool, wanted);
       folded = page.lastPosition;
       pending += page.events.length;
-      if (session.size >= maxRows || pending >= maxEvents) await flush();
+      if (session.size >= maxRows || pending >= maxEvents) await flush(false);
     } else {
       if (!(await applyPage(pool, schema, projection, cpName, SUFFIX, cursor, page.events)))
         throw new Error(`the rebuild checkpoint of ${projection.name} moved: is another rebuild running?`);
@@ -154,7 +186,7 @@ export const rebuildProjection = async (options: RebuildOptions): Promise<Rebuil
     done += page.events.length;
     progress('replaying');
   }
-  await flush();
+  await flush(true);
   if (options.switchOver === false) return progress('done');
 
   // 3. the secondary indexes on the finished tables, and fresh planner statistics, before any lock

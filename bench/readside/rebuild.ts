@@ -77,9 +77,13 @@ export interface RebuildFigures {
   /** the rest: checkout, begin, locks, checkpoint update, notify, commit; table setup, count, switch-over */
   readonly otherSec: number;
   readonly pages: number;
+  /** of sql: a replay session's flushes (the rest is its reads of rows it did not hold) */
+  readonly flushSec: number;
+  /** creating the secondary indexes and analyzing, after the replay (part of other) */
+  readonly indexSec: number;
 }
 
-interface Timers { read: number; fold: number; sql: number; pages: number }
+interface Timers { read: number; fold: number; sql: number; pages: number; flush: number }
 
 const timedStore = (store: EventStore, timers: Timers): EventStore => ({
   ...store,
@@ -115,13 +119,14 @@ const timedDb = <D extends object>(db: D, add: (ms: number) => void): D => {
 };
 
 /** Times `work` (given a timed `db`) into fold (outside its queries) and sql (its queries). */
-const timed = async <D extends object>(timers: Timers, db: D, work: (db: D) => Promise<void>) => {
+const timed = async <D extends object>(timers: Timers, db: D, work: (db: D) => Promise<void>, flush = false) => {
   const t0 = performance.now();
   let sql = 0;
   try {
     await work(timedDb(db, (ms) => (sql += ms)));
   } finally {
     timers.sql += sql;
+    if (flush) timers.flush += sql;
     timers.fold += performance.now() - t0 - sql;
   }
 };
@@ -142,7 +147,7 @@ const timedProjection = (p: Projection, timers: Timers, plain = false): Projecti
         return {
           get size() { return session.size; },
           fold: (db, events) => timed(timers, db, (d) => session.fold(d, events)),
-          flush: (db) => timed(timers, db, (d) => session.flush(d)),
+          flush: (db, keep) => timed(timers, db, (d) => session.flush(d, keep), true),
         };
       },
     } : {}),
@@ -153,7 +158,9 @@ export const timeRebuild = async (
   pool: pg.Pool, store: EventStore, projection: Projection, schema: string, batchSize?: number, progress?: (line: string) => void, signal?: AbortSignal,
   plain = false, maxRows?: number,
 ): Promise<RebuildFigures> => {
-  const timers: Timers = { read: 0, fold: 0, sql: 0, pages: 0 };
+  const timers: Timers = { read: 0, fold: 0, sql: 0, pages: 0, flush: 0 };
+  let indexing: number | null = null;
+  let switching: number | null = null;
   let lastLog = performance.now();
   const t0 = performance.now();
   const res = await rebuildProjection({
@@ -162,6 +169,8 @@ export const timeRebuild = async (
     ...(maxRows === undefined ? {} : { maxRows }),
     ...(signal === undefined ? {} : { signal }),
     onProgress: (p) => {
+      if (p.phase === 'indexing') indexing ??= performance.now();
+      if (p.phase === 'switching') switching ??= performance.now();
       if (progress && performance.now() - lastLog > 5_000) {
         lastLog = performance.now();
         progress(`  ${p.projection}: ${fmtInt(p.done)} / ${fmtInt(p.total)} events (${fmtInt(p.eventsPerSec)}/s)`);
@@ -174,6 +183,7 @@ export const timeRebuild = async (
     projection: projection.name, events: res.done, seconds: ms / 1000, eventsPerSec: res.done / (ms / 1000),
     readSec: timers.read / 1000, foldSec: timers.fold / 1000, sqlSec: timers.sql / 1000,
     otherSec: (ms - timers.read - timers.fold - timers.sql) / 1000, pages: timers.pages,
+    flushSec: timers.flush / 1000, indexSec: indexing !== null && switching !== null ? (switching - indexing) / 1000 : 0,
   };
 };
 
@@ -187,7 +197,7 @@ const USAGE = `usage: npx tsx bench/readside/rebuild.ts [options]
   --writers N    concurrent writers during the fill (default 64)
   --window N     cases open at once during the fill (default 4096)
   --batch N      rebuildProjection's page size (default: its own, 5000)
-  --max-rows N   rows a replay session (cases) holds before it flushes (default: rebuildProjection's own, 10000)
+  --max-rows N   rows a replay session (cases) holds before it flushes (default: rebuildProjection's own, 20000)
   --plain        as before the rebuild optimisations, for comparison: page by page through apply, every index
                  from the start (the next page is still read ahead)
   --seed N       random seed (default 42)
@@ -340,6 +350,8 @@ const main = async () => {
       const r = await timeRebuild(pool, store, p, SCHEMA, BATCH, progress, stop.signal, opts.plain, MAX_ROWS);
       rows.push({ ...r, cpu: cpuBetween(c0, sampleCpu()), load: loadAverage() });
       progress(`  ${p.name}: ${fmtInt(r.events)} events in ${fmtNum(r.seconds, 1)} s = ${fmtInt(r.eventsPerSec)} events/s`);
+      say(`  ${p.name}: read ${fmtNum(r.readSec, 1)} s (read ahead, overlaps the rest), fold ${fmtNum(r.foldSec, 1)} s, sql ${fmtNum(r.sqlSec, 1)} s ` +
+        `(of which replay flushes ${fmtNum(r.flushSec, 1)} s), secondary indexes + analyze ${fmtNum(r.indexSec, 1)} s, ${fmtInt(r.pages)} pages read`);
       emit(p.name, r.events, r.eventsPerSec);
     }
     const seqSec = rows.reduce((s, r) => s + r.seconds, 0);

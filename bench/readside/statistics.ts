@@ -1,5 +1,6 @@
 import { cpus, loadavg } from 'node:os';
 import { performance } from 'node:perf_hooks';
+import { readFileSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import { createPool } from '../../infrastructure/postgres/pool.ts';
 import { tableNames } from '../../projections/projection.ts';
@@ -38,8 +39,22 @@ export interface LatencyFigures {
   readonly p50Ms: number;
   readonly p95Ms: number;
   readonly meanMs: number;
+  /** CPU per query, ms: this process (pg parsing + the assembly in JS) and the pool's server backends (10 ms ticks, averaged) */
+  readonly clientCpuMs: number;
+  readonly serverCpuMs: number;
   readonly submitted: number;
 }
+
+/** CPU ticks (1/100 s) of these processes so far (Linux /proc; 0 elsewhere). */
+const ticksOf = (pids: readonly number[]) => pids.reduce((sum, pid) => {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return sum + Number(f[11]) + Number(f[12]);
+  } catch {
+    return sum;
+  }
+}, 0);
 
 export interface StatisticsBenchResult {
   readonly rows: { readonly daily: number; readonly monthly: number; readonly yearly: number; readonly dayRegion: number; readonly current: number; readonly names: number };
@@ -131,6 +146,7 @@ export const benchStatistics = async (options: StatisticsBenchOptions = {}): Pro
          union all
          select 'item', item_code, item_code || ' 许可' from bench_items`,
       );
+      await client.query(`insert into stats_names_version (one, version) values (true, pg_current_xact_id()::text)`);
       await client.query('drop table bench_items');
     } finally {
       client.release();
@@ -158,21 +174,34 @@ export const benchStatistics = async (options: StatisticsBenchOptions = {}): Pro
       ['quiet department-month (520102-D07)', { departmentCode: '520102-D07', from: `${y}-03-01`, to: `${y}-03-31` }, 'all'],
     ];
     const queries: LatencyFigures[] = [];
+    // the pool's server processes: open all four now, so the CPU of every query is counted
+    const held = await Promise.all(Array.from({ length: 4 }, () => pool.connect()));
+    const pids = held.map((c) => (c as unknown as { processID: number }).processID);
+    for (const c of held) c.release();
     for (const [name, filter, scope, parts] of cases) {
       let last = await queryStatistics(pool, filter, scope, parts);
       for (let i = 1; i < warmup; i++) last = await queryStatistics(pool, filter, scope, parts);
       const ms: number[] = [];
+      const cpu0 = process.cpuUsage();
+      const ticks0 = ticksOf(pids);
       for (let i = 0; i < iterations; i++) {
         const t0 = performance.now();
         last = await queryStatistics(pool, filter, scope, parts);
         ms.push(performance.now() - t0);
       }
+      const cpu = process.cpuUsage(cpu0);
+      const serverCpuMs = ((ticksOf(pids) - ticks0) * 10) / iterations;
       ms.sort((a, b) => a - b);
-      const fig = { name, p50Ms: percentile(ms, 50), p95Ms: percentile(ms, 95), meanMs: ms.reduce((a, b) => a + b, 0) / ms.length, submitted: last.submitted };
+      const fig = {
+        name, p50Ms: percentile(ms, 50), p95Ms: percentile(ms, 95), meanMs: ms.reduce((a, b) => a + b, 0) / ms.length,
+        clientCpuMs: (cpu.user + cpu.system) / 1000 / iterations, serverCpuMs, submitted: last.submitted,
+      };
       queries.push(fig);
       log(`  ${name.padEnd(42)} p50 ${fig.p50Ms.toFixed(1).padStart(7)} ms   p95 ${fig.p95Ms.toFixed(1).padStart(7)} ms   ` +
+        `CPU/query: client ${fig.clientCpuMs.toFixed(1).padStart(5)} ms, server ${fig.serverCpuMs.toFixed(1).padStart(5)} ms   ` +
         `(submitted ${last.submitted.toLocaleString('en')}; byDay ${last.byDay.length}, byDepartment ${last.byDepartment.length}, byItem ${last.byItem.length})`);
     }
+    log(`load average ${loadavg().map((l) => l.toFixed(2)).join(' ')} at the end`);
     return { rows, fillSeconds, queries };
   } finally {
     await pool.end().catch(() => {});

@@ -121,25 +121,46 @@ export const createCasesProjection = (options: { readonly blindIndex: (idNumber:
   },
   replay(t: TableNames): ReplaySession {
     const c = t('cases');
-    // every case seen since the last flush, as folded so far (null: seen, not stored, not created yet)
-    let rows = new Map<string, CaseRow | null>();
+    // the cases held, as folded so far (null: not created yet), and when each was last touched
+    const rows = new Map<string, CaseRow | null>();
+    const touched = new Map<string, number>();
+    let clock = 0;
     let changed = new Set<string>();
     return {
       get size() {
-        return rows.size;
+        return changed.size;
       },
       async fold(db, events) {
-        const ids = caseIdsOf(events);
-        const missing = ids.filter((id) => !rows.has(id));
-        await loadRows(db, c, missing, rows);
-        for (const id of missing) if (!rows.has(id)) rows.set(id, null);
+        const missing = new Set<string>();
+        const fresh = new Set<string>();
+        for (const e of events) {
+          if (!e.streamId.startsWith('case-')) continue;
+          const id = e.streamId.slice(5);
+          touched.set(id, ++clock);
+          if (rows.has(id) || missing.has(id) || fresh.has(id)) continue;
+          // the stream's first event is past the rebuild's checkpoint: no row can hold anything of it yet
+          (e.revision === 0 ? fresh : missing).add(id);
+        }
+        await loadRows(db, c, [...missing], rows);
+        for (const id of [...missing, ...fresh]) if (!rows.has(id)) rows.set(id, null);
         foldInto(rows, changed, events);
       },
-      async flush(db) {
+      flush(db, keep = 0) {
+        // taken now, before any await: what folds next belongs to the next flush
         const out = changedRows(rows, changed);
-        rows = new Map();
+        const writing = changed;
         changed = new Set();
-        if (out.length > 0) await writeRows(db, c, out, options.blindIndex);
+        // forget all but the `keep` rows touched last, except those being written now: the previous
+        // flush has committed, so what it wrote can be read back, but this one's rows must stay until it commits
+        const clean = [...rows.keys()].filter((id) => !writing.has(id));
+        if (clean.length > keep) {
+          clean.sort((a, b) => touched.get(b)! - touched.get(a)!);
+          for (const id of clean.slice(keep)) {
+            rows.delete(id);
+            touched.delete(id);
+          }
+        }
+        return out.length > 0 ? writeRows(db, c, out, options.blindIndex) : Promise.resolve();
       },
     };
   },

@@ -9,9 +9,12 @@ import { splitPeriods } from './periods.ts';
  * never a scan of cases. The range is cut into whole years (`stats_yearly`), whole months
  * (`stats_monthly`) and edge days (`stats_daily`); then four queries, in parallel on a pool:
  * 1. the totals over those rows;
- * 2. byDepartment and byItem over the same rows, one pass (`grouping sets`), names joined;
+ * 2. byDepartment and byItem over the same rows, one pass (`grouping sets`), one json array per
+ *    column (a province-year has ~21k groups), without names;
  * 3. byDay: `stats_daily` when a department or item is selected, else `stats_day_region`;
- * 4. inProgress and suspended: `stats_current` (now, not the range).
+ * 4. inProgress and suspended: `stats_current` (now, not the range);
+ * 5. the version of `stats_names`: the display names are cached per pool and read again only when
+ *    the projection has changed one (it stamps `stats_names_version` with its transaction id).
  * (Plus, for an open-ended range, a first look-up of the first/last day with data.)
  */
 export interface StatisticsFilter {
@@ -131,8 +134,21 @@ const SUMS = [
 type TotalRow = Record<(typeof SUMS)[number], string | null>;
 /** the groups, column by column (null when there is none); by_item: 1 for an item, 0 for a department */
 type GroupRow = {
-  by_item: number[] | null; key: string[] | null; name: (string | null)[] | null;
-  submitted: number[] | null; completed: number[] | null; on_time: number[] | null;
+  by_item: number[] | null; key: string[] | null; submitted: number[] | null; completed: number[] | null; on_time: number[] | null;
+};
+
+/** Display names of departments and items, per pool (or client), with the `stats_names_version` they were read at. */
+const namesCache = new WeakMap<object, { readonly version: string | null; readonly names: ReadonlyMap<string, string> }>();
+const nameKey = (kind: string, key: string) => `${kind}\u0000${key}`;
+
+const namesAt = async (db: pg.Pool | pg.ClientBase, version: string | null): Promise<ReadonlyMap<string, string>> => {
+  const cached = namesCache.get(db);
+  if (cached && cached.version === version) return cached.names;
+  // read after the version: the names are at least that new (a later change only makes the next query read them again)
+  const res = await db.query<{ kind: 'department' | 'item'; key: string; name: string }>('select kind, key, name from stats_names');
+  const names = new Map(res.rows.map((r) => [nameKey(r.kind, r.key), r.name]));
+  namesCache.set(db, { version, names });
+  return names;
 };
 type DayRow = { day: string; submitted: string; completed: string };
 
@@ -198,19 +214,18 @@ export const queryStatistics = async (
   const nowParams: unknown[] = [];
   const nowWhere = [...dimensionConditions(filter, scope, nowParams).where, `status in ('ACCEPTED', 'SUSPENDED')`].join(' and ');
 
-  const [totals, groups, daily, now] = await Promise.all([
+  const [totals, groups, daily, now, namesVersion] = await Promise.all([
     totalRows === '' ? Promise.resolve({ rows: [] as TotalRow[] }) : db.query<TotalRow>(
       `select ${SUMS.map((c) => `sum(${c})::int8 as ${c}`).join(', ')} from (${totalRows}) r`, totalParams),
-    // the groups travel as one json array per column (a province has ~20k of them)
+    // the groups travel as one json array per column (a province has ~21k of them); names come from the cache
     groupRows === '' || sets.length === 0 ? Promise.resolve({ rows: [] as GroupRow[] }) : db.query<GroupRow>(
-      `select array_to_json(array_agg(g.by_item)) as by_item, array_to_json(array_agg(g.key)) as key, array_to_json(array_agg(n.name)) as name,
+      `select array_to_json(array_agg(g.by_item)) as by_item, array_to_json(array_agg(g.key)) as key,
               array_to_json(array_agg(g.submitted)) as submitted, array_to_json(array_agg(g.completed)) as completed,
               array_to_json(array_agg(g.on_time)) as on_time
          from (select ${groupKey} as key,
                       sum(submitted)::int8 as submitted, sum(completed)::int8 as completed, sum(completed_on_time)::int8 as on_time
                  from (${groupRows}) r
-                group by grouping sets (${sets.join(', ')})) g
-         left join stats_names n on n.kind = (case g.by_item when 1 then 'item' else 'department' end) and n.key = g.key`,
+                group by grouping sets (${sets.join(', ')})) g`,
       groupParams,
     ),
     !from || !to || !want.byDay ? Promise.resolve({ rows: [] as DayRow[] }) : db.query<DayRow>(
@@ -220,17 +235,22 @@ export const queryStatistics = async (
       dayParams,
     ),
     db.query<{ status: string; n: string }>(`select status, sum(n)::int8 as n from stats_current where ${nowWhere} group by status`, nowParams),
+    sets.length === 0 ? Promise.resolve(null) : db.query<{ version: string }>('select version from stats_names_version'),
   ]);
 
   const total = totals.rows[0];
+  const g = groups.rows[0];
+  const keys = g?.key ?? [];
+  const names = keys.length > 0 ? await namesAt(db, namesVersion?.rows[0]?.version ?? null) : new Map<string, string>();
   const byDepartment: GroupCount[] = [];
   const byItem: GroupCount[] = [];
-  const g = groups.rows[0];
-  for (const [i, key] of (g?.key ?? []).entries()) {
-    const submitted = g?.submitted?.[i] ?? 0;
+  for (const [i, key] of keys.entries()) {
+    const item = g?.by_item?.[i] === 1;
     const completed = g?.completed?.[i] ?? 0;
-    (g?.by_item?.[i] === 1 ? byItem : byDepartment)
-      .push({ key, name: g?.name?.[i] ?? null, submitted, completed, onTimeRate: ratio(g?.on_time?.[i] ?? 0, completed) });
+    (item ? byItem : byDepartment).push({
+      key, name: names.get(nameKey(item ? 'item' : 'department', key)) ?? null, submitted: g?.submitted?.[i] ?? 0, completed,
+      onTimeRate: ratio(g?.on_time?.[i] ?? 0, completed),
+    });
   }
   byDepartment.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
   byItem.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));

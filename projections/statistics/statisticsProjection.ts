@@ -17,12 +17,13 @@ import { COUNTERS, foldStatsPage, STATS_EVENT_TYPES, type CaseDims } from './sta
  * - `stats_case_dims` per case: region, department, item, status, last revision applied — the lookup
  *   that events without those fields (CaseDecided, …) are attributed through.
  * - `stats_names` (kind, key) → display names of departments and items, from the item snapshot in
- *   `CaseSubmitted` (the latest one seen wins).
+ *   `CaseSubmitted` (the latest one seen wins); `stats_names_version` holds the id of the last
+ *   transaction that changed one, so queries can cache the names (a rebuilt table has another).
  * One page: one read of the page's cases, one statement that upserts all seven tables, and (when a
  * snapshot count may have reached 0) one delete of the emptied snapshot rows.
  */
 export const STATISTICS_TABLES = [
-  'stats_daily', 'stats_monthly', 'stats_yearly', 'stats_day_region', 'stats_current', 'stats_case_dims', 'stats_names',
+  'stats_daily', 'stats_monthly', 'stats_yearly', 'stats_day_region', 'stats_current', 'stats_case_dims', 'stats_names', 'stats_names_version',
 ] as const;
 
 const counterColumns = COUNTERS.map((c) => `${c} integer not null default 0`).join(',\n        ');
@@ -97,6 +98,10 @@ export const createStatisticsProjection = (): Projection => ({
         name text not null,
         primary key (kind, key)
       );
+      create table if not exists ${t('stats_names_version')} (
+        one     boolean primary key default true check (one),
+        version text not null
+      );
     `);
   },
   async apply(db, events, t) {
@@ -141,6 +146,11 @@ export const createStatisticsProjection = (): Projection => ({
          insert into ${names} as x (kind, key, name)
          select kind, key, name from jsonb_to_recordset($4::jsonb) as r(kind text, key text, name text)
          on conflict (kind, key) do update set name = excluded.name where x.name is distinct from excluded.name
+         returning 1
+       ), nv as (
+         insert into ${t('stats_names_version')} as x (one, version)
+         select true, pg_current_xact_id()::text where exists (select 1 from nm)
+         on conflict (one) do update set version = excluded.version
        )
        select 1`,
       [JSON.stringify(dimsRows), JSON.stringify(page.daily), JSON.stringify(page.current), JSON.stringify(page.names),

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CaseDeps } from '../../application/cases.ts';
 import { createCasesProjection } from '../../projections/cases/casesProjection.ts';
-import type { Projection } from '../../projections/projection.ts';
+import { tableNames, type Projection } from '../../projections/projection.ts';
 import { rebuildProjection } from '../../projections/rebuild.ts';
 import { createProjectionRunner, type ProjectionRunner } from '../../projections/runner.ts';
 import { createTestDatabase } from '../support/db.ts';
@@ -103,5 +103,70 @@ describe('cases projection through the runner', () => {
     const second = await rebuildProjection({ pool: db.pool, store: db.newStore(), projection: createCasesProjection({ blindIndex }), schema: db.schema, batchSize: 500 });
     expect(second.phase).toBe('done');
     expect(second.done).toBe(second.total);
+  });
+
+  it('a rebuild that flushes many short stretches equals the live read model, also after a crash inside a flush', async () => {
+    await runCases(deps, items, 60, 21, 4);
+    await runner.waitFor('cases', async () => (await runner.status())[0]!.lag === 0, 30_000);
+    const real = createCasesProjection({ blindIndex });
+    // a session that crashes in its third flush, after writing its rows, inside the checkpoint's transaction
+    let flushes = 0;
+    const crashing: Projection = {
+      ...real,
+      replay(t) {
+        const session = real.replay!(t);
+        return {
+          get size() { return session.size; },
+          fold: (db, events) => session.fold(db, events),
+          async flush(db, keep) {
+            await session.flush(db, keep);
+            if (++flushes === 3) throw new Error('simulated crash inside the flush');
+          },
+        };
+      },
+    };
+    const small = { batchSize: 50, maxRows: 40 };
+    await expect(rebuildProjection({ pool: db.pool, store: db.newStore(), projection: crashing, schema: db.schema, switchOver: false, fresh: true, ...small }))
+      .rejects.toThrow('simulated crash');
+    const before = (await db.pool.query(`select events from projection_checkpoints where name = 'cases@rebuild'`)).rows[0].events;
+    expect(Number(before)).toBeGreaterThan(0);
+    // resumed from the last committed flush, with a session that starts empty
+    const resumed = await rebuildProjection({ pool: db.pool, store: db.newStore(), projection: real, schema: db.schema, switchOver: false, ...small });
+    expect(resumed.phase).toBe('done');
+    expect(await snapshot('cases__rebuild')).toEqual(await snapshot('cases'));
+    // built bare: the primary key only until the switch-over indexes it
+    const bare = await db.pool.query(`select indexname from pg_indexes where schemaname = $1 and tablename = 'cases__rebuild'`, [db.schema]);
+    expect(bare.rows.map((r) => r.indexname)).toEqual(['cases__rebuild_pkey']);
+  });
+
+  it('an interrupted rebuild flushes what it folded, resumes, and switches over with every index under its live name', async () => {
+    const ac = new AbortController();
+    const first = await rebuildProjection({
+      pool: db.pool, store: db.newStore(), projection: createCasesProjection({ blindIndex }), schema: db.schema, batchSize: 200, maxRows: 100_000, fresh: true,
+      signal: ac.signal, onProgress: (p) => { if (p.done >= 1_000) ac.abort(); },
+    });
+    expect(first.phase).toBe('interrupted');
+    const kept = (await db.pool.query(`select events from projection_checkpoints where name = 'cases@rebuild'`)).rows[0].events;
+    expect(Number(kept)).toBe(first.done);
+    const second = await rebuildProjection({ pool: db.pool, store: db.newStore(), projection: createCasesProjection({ blindIndex }), schema: db.schema, batchSize: 200 });
+    expect(second.phase).toBe('done');
+    await runner.waitFor('cases', async () => (await runner.status())[0]!.lag === 0, 30_000);
+    await rebuildProjection({ pool: db.pool, store: db.newStore(), projection: createCasesProjection({ blindIndex }), schema: db.schema, switchOver: false, fresh: true });
+    expect(await snapshot('cases__rebuild')).toEqual(await snapshot('cases'));
+    // the switched-over table has the indexes a freshly created one has
+    const client = await db.pool.connect();
+    try {
+      await createCasesProjection({ blindIndex }).createTables(client, tableNames('probe'));
+    } finally {
+      client.release();
+    }
+    const names = async (table: string) => (await db.pool.query<{ indexname: string; indexdef: string }>(
+      'select indexname, indexdef from pg_indexes where schemaname = $1 and tablename = $2 order by 1', [db.schema, table],
+    )).rows.map((r) => ({
+      name: r.indexname.replace(table, 'T'), unique: r.indexdef.startsWith('CREATE UNIQUE'), def: r.indexdef.slice(r.indexdef.indexOf(' USING ')),
+    }));
+    const live = await names('cases');
+    expect(live.length).toBe(13);
+    expect(live).toEqual(await names('cases__probe'));
   });
 });

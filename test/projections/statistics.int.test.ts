@@ -352,6 +352,37 @@ describe('statistics projection against a brute force over the log', () => {
     }
   });
 
+  it('names come from a cache that is read again as soon as the projection changed a name', async () => {
+    const projection = createStatisticsProjection();
+    const itemCode = 'S-520102-MARKET';
+    const original = (await deps.store.readAll({ limit: 5_000 })).events
+      .find((e) => e.type === 'CaseSubmitted' && (e.data as { item: { itemCode: string } }).item.itemCode === itemCode)!;
+    const data = original.data as { caseId: string; item: { name: string; departmentCode: string; departmentName: string } };
+    const client = await db.pool.connect();
+    try {
+      await client.query('begin');
+      const before = await queryStatistics(client, { itemCode }, 'all');
+      expect(before.byItem.map((g) => g.name)).toEqual([data.item.name]);
+      expect(await queryStatistics(client, { itemCode }, 'all')).toEqual(before); // from the cache
+      // a new case whose item snapshot renames the item and its department, applied as the runner would
+      const caseId = randomUUID();
+      const renamed: RecordedEvent = {
+        ...original, id: randomUUID(), streamId: `case-${caseId}`, revision: 0,
+        data: { ...(original.data as Record<string, unknown>), caseId, item: { ...data.item, name: '改名后的事项', departmentName: '改名后的部门' } },
+      };
+      await projection.apply(client, [renamed], (base) => base);
+      const after = await queryStatistics(client, { itemCode }, 'all');
+      expect(after.submitted).toBe(before.submitted + 1);
+      expect(after.byItem.map((g) => g.name)).toEqual(['改名后的事项']);
+      expect(after.byDepartment.find((g) => g.key === data.item.departmentCode)?.name).toBe('改名后的部门');
+    } finally {
+      await client.query('rollback');
+      client.release();
+    }
+    // the pool never saw the rename (rolled back): still the original names
+    expect((await queryStatistics(db.pool, { itemCode }, 'all')).byItem.map((g) => g.name)).toEqual([data.item.name]);
+  });
+
   it('refuses a filter it cannot answer', async () => {
     await expect(queryStatistics(db.pool, { regionCode: '52' }, 'all')).rejects.toMatchObject({ code: 'VALIDATION_FAILED' });
     await expect(queryStatistics(db.pool, { from: '2026-02-30' }, 'all')).rejects.toMatchObject({ code: 'VALIDATION_FAILED' });
