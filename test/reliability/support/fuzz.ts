@@ -55,11 +55,17 @@ const bigString = (r: Rng) => {
   return unit.repeat(r.pick([1_000, 10_000, 100_000, 300_000]));
 };
 
+/** a UUID-shaped string from the seeded generator (crypto.randomUUID would break replays) */
+const seededUuid = (r: Rng) => {
+  const hex = Array.from({ length: 32 }, () => r.int(16).toString(16)).join('');
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-4${hex.slice(13, 16)}-8${hex.slice(17, 20)}-${hex.slice(20)}`;
+};
+
 const stringValue = (r: Rng, ctx: FuzzContext): string => {
   if (r.chance(0.05)) return bigString(r);
   if (r.chance(0.25) && ctx.ids.length > 0) return r.pick(ctx.ids);
   if (r.chance(0.1) && ctx.itemCodes.length > 0) return r.pick(ctx.itemCodes);
-  if (r.chance(0.1)) return crypto.randomUUID();
+  if (r.chance(0.1)) return seededUuid(r);
   return r.pick(STRINGS);
 };
 
@@ -224,6 +230,8 @@ export interface FuzzResult {
   readonly byStatus: Record<string, number>;
   readonly fiveXx: { kind: string; status: number; sample: string; answer: string }[];
   readonly networkErrors: { kind: string; error: string; sample: string }[];
+  /** requests whose connection failed before an answer and were sent once more (then answered) */
+  readonly resent: string[];
 }
 
 /** Sends `count` generated requests, `concurrency` at a time. */
@@ -233,28 +241,43 @@ export const runFuzz = async (options: { url: () => string; seed: number; count:
   const byStatus: Record<string, number> = {};
   const fiveXx: FuzzResult['fiveXx'] = [];
   const networkErrors: FuzzResult['networkErrors'] = [];
+  const resent: string[] = [];
   let next = 0;
   const worker = async () => {
     while (next < options.count) {
       next++;
       const req = fuzzRequest(r, schema, options.ctx);
-      try {
+      const send = async () => {
         const res = await fetch(`${options.url()}${req.path}`, {
           method: req.method, headers: req.headers, ...(req.body !== undefined && req.method === 'POST' ? { body: req.body } : {}),
           signal: AbortSignal.timeout(30_000),
         });
-        const text = await res.text();
+        return { res, text: await res.text() };
+      };
+      try {
+        let answer: Awaited<ReturnType<typeof send>>;
+        try {
+          answer = await send();
+        } catch (first) {
+          // a small request whose keep-alive socket the server had just closed (after an oversized
+          // request on it) fails without reaching the server: send it once more, counted apart
+          if ((req.body?.length ?? 0) > 1_048_576 || Buffer.byteLength(req.path) > 16_000) throw first;
+          resent.push(`${req.kind}: ${`${(first as Error).message} ${String((first as { cause?: unknown }).cause ?? '')}`.slice(0, 120)}`);
+          answer = await send();
+        }
+        const { res, text } = answer;
         byStatus[res.status] = (byStatus[res.status] ?? 0) + 1;
         if (res.status >= 500) fiveXx.push({ kind: req.kind, status: res.status, sample: (req.body ?? req.path).slice(0, 600), answer: text.slice(0, 400) });
       } catch (err) {
         byStatus.network = (byStatus.network ?? 0) + 1;
-        // a body past the 1 MB limit is answered 413 and the connection closed while it is still being
-        // sent: the client sees EPIPE/ECONNRESET, which is the limit working, not a crash
-        const kind = (req.body?.length ?? 0) > 1_048_576 ? 'too-large' : req.kind;
+        // a body past the 1 MB limit is answered 413, a URL past Node's 16 KB header limit 431, and the
+        // connection closed while the request is still being sent: the client sees EPIPE/ECONNRESET,
+        // which is the limit working, not a crash
+        const kind = (req.body?.length ?? 0) > 1_048_576 || Buffer.byteLength(req.path) > 16_000 ? 'too-large' : req.kind;
         networkErrors.push({ kind, error: `${(err as Error).message} ${String((err as { cause?: unknown }).cause ?? '')}`.slice(0, 200), sample: (req.body ?? req.path).slice(0, 300) });
       }
     }
   };
   await Promise.all(Array.from({ length: options.concurrency }, () => worker()));
-  return { requests: options.count, byStatus, fiveXx, networkErrors };
+  return { requests: options.count, byStatus, fiveXx, networkErrors, resent };
 };

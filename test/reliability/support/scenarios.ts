@@ -336,6 +336,8 @@ export interface FuzzFigures {
   byStatus: Record<string, number>;
   fiveXx: number;
   networkErrors: number;
+  /** connection failures before an answer, sent once more (see runFuzz) */
+  resent: string[];
   serverRestarted: boolean;
   rssBaselineMb: number | null;
   rssAfterMb: number | null;
@@ -389,7 +391,7 @@ export const fuzzScenario = async (options: { databaseUrl: string; count: number
     const heapSettledMb = await heapMb();
     const alive = await fetch(`${server.url()}/healthz`).then((r) => r.status, () => 0);
     const figures: FuzzFigures = {
-      requests: result.requests, seed: options.seed, byStatus: result.byStatus, fiveXx: result.fiveXx.length, networkErrors: result.networkErrors.length,
+      requests: result.requests, seed: options.seed, byStatus: result.byStatus, fiveXx: result.fiveXx.length, networkErrors: result.networkErrors.length, resent: result.resent,
       serverRestarted: server.pid() !== pid || alive !== 200, rssBaselineMb, rssAfterMb, rssSettledMb, heapBaselineMb, heapAfterMb, heapSettledMb,
     };
     const exit = await server.terminate();
