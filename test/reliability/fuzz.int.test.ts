@@ -2,7 +2,8 @@ import { describe, expect, inject, it } from 'vitest';
 import { fuzzScenario, report } from './support/scenarios.ts';
 
 /**
- * 1,000 generated GraphQL requests (the full suite sends 10,000): zero 5xx, the server stays up.
+ * 1,000 generated GraphQL requests (the full suite sends 10,000): zero 5xx, the server stays up, and its heap
+ * returns to the baseline afterwards.
  * The seed is fixed so a failure replays; FUZZ_SEED=<n> tries another.
  */
 describe('fuzzing the GraphQL API (short: 1,000 requests)', () => {
@@ -14,6 +15,10 @@ describe('fuzzing the GraphQL API (short: 1,000 requests)', () => {
     expect(r.result.networkErrors.filter((e) => e.kind !== 'too-large')).toEqual([]);
     expect(r.alive).toBe(200);
     expect(r.figures.serverRestarted).toBe(false);
+    // memory back to baseline: after a full collection (SIGUSR2, the server runs with --expose-gc) the
+    // heap holds what it held before the requests, give or take the caches' fixed bounds
+    expect(r.figures.heapSettledMb).not.toBeNull();
+    expect(r.figures.heapSettledMb!).toBeLessThanOrEqual(r.figures.heapBaselineMb! + 32);
     expect(r.exit).toMatchObject({ code: 0 });
   }, 300_000);
 });

@@ -351,7 +351,7 @@ export interface FuzzFigures {
 /** Fuzzing against `govcase serve` with some real cases in it; the server must answer everything below 500 and stay up. */
 export const fuzzScenario = async (options: { databaseUrl: string; count: number; seed: number; concurrency: number; settleMs?: number }) => {
   const { schema, drop } = await freshSchema(options.databaseUrl, 'fuzz');
-  const server = createServerProcess({ databaseUrl: options.databaseUrl, schema });
+  const server = createServerProcess({ databaseUrl: options.databaseUrl, schema, nodeArgs: ['--expose-gc'] });
   try {
     await server.start();
     const pid = server.pid();
@@ -387,6 +387,9 @@ export const fuzzScenario = async (options: { databaseUrl: string; count: number
     const rssAfterMb = server.rssMb();
     const heapAfterMb = await heapMb();
     await sleep(options.settleMs ?? 5_000);
+    // a full collection first (SIGUSR2, the server runs with --expose-gc): what remains is retained, not garbage
+    process.kill(server.pid()!, 'SIGUSR2');
+    await sleep(1_000);
     const rssSettledMb = server.rssMb();
     const heapSettledMb = await heapMb();
     const alive = await fetch(`${server.url()}/healthz`).then((r) => r.status, () => 0);

@@ -20,6 +20,8 @@ export interface ServerProcessOptions {
   readonly redisUrl?: string;
   /** extra environment (RATE_LIMIT_MAX, UNDER_PRESSURE_…, LOG_LEVEL) */
   readonly env?: Record<string, string>;
+  /** node flags for the server, e.g. `--expose-gc` */
+  readonly nodeArgs?: readonly string[];
 }
 
 export interface ExitInfo {
@@ -73,7 +75,7 @@ export const createServerProcess = (options: ServerProcessOptions): ServerProces
 
   const start = () =>
     new Promise<string>((resolve, reject) => {
-      const c = spawn(process.execPath, [path.join(ROOT, 'bin/govcase.js'), 'serve'], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+      const c = spawn(process.execPath, [...(options.nodeArgs ?? []), path.join(ROOT, 'bin/govcase.js'), 'serve'], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
       child = c;
       exited = new Promise((r) => c.once('exit', (code, signal) => r({ code, signal })));
       let buffer = '';
