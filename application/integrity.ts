@@ -1,6 +1,6 @@
 import { unavailable } from '../domain/errors.ts';
 import {
-  applyChanges, buildCheckpoint, CHECKPOINT_STREAM, foldCheckpoints, isCheckpoint, merkleRoot, statementHash, statementMessage,
+  applyChanges, buildCheckpoint, CHECKPOINT_STREAM, foldCheckpoints, isCheckpoint, merkleRootInSteps, statementHash, statementMessage,
   type Checkpoint, type IntegrityProblem, type SignatureCheck, type Signer, type StreamHeadEntry,
 } from '../domain/integrity/checkpoint.ts';
 import { createChainWalk } from '../domain/integrity/chain.ts';
@@ -86,6 +86,9 @@ export interface Checkpointer {
   create(options?: { onlyIfMoved?: boolean; actor?: CheckpointActor }): Promise<Checkpoint | null>;
 }
 
+/** One turn of the event loop: requests waiting behind a long computation are served in between. */
+const turn = () => new Promise<void>((resolve) => setImmediate(resolve));
+
 export const createCheckpointer = (deps: {
   readonly store: EventStore;
   readonly log: IntegrityLog;
@@ -109,7 +112,7 @@ export const createCheckpointer = (deps: {
     if (!isCheckpoint(latest) || !deps.check(statementMessage(latest), latest.signature, signer.publicKey))
       throw unavailable(`integrity checkpoint ${latest.sequence ?? '?'} is not signed by this server's key: run \`govcase verify\``);
     const heads = new Map((await log.headsBetween(null, latest.position)).map((h) => [h.streamId, h] as const));
-    if (merkleRoot([...heads.values()]) !== latest.merkleRoot)
+    if ((await merkleRootInSteps([...heads.values()], turn)) !== latest.merkleRoot)
       throw unavailable(`the log no longer matches integrity checkpoint ${latest.sequence}: refusing to sign over it; run \`govcase verify\``);
     cached = { checkpoint: latest, id, heads };
     return heads;
@@ -132,8 +135,10 @@ export const createCheckpointer = (deps: {
     if (options.onlyIfMoved && latest && !changed) return null;
     const actor = options.actor ?? checkpointerActor;
     const now = deps.clock.now().toISOString();
+    // the root over every head, computed in steps: a large log's tree must not hold the event loop
+    const root = await merkleRootInSteps([...heads.values()], turn);
     const checkpoint = buildCheckpoint({
-      previous: latest, previousHeads, heads, position, createdAt: now, signer,
+      previous: latest, previousHeads, heads, position, createdAt: now, signer, merkleRoot: root,
       // checkpoint n is full when (n - 1) is a multiple of fullEvery: 1, 1001, 2001…
       full: (latest?.sequence ?? 0) % fullEvery === 0,
     });

@@ -63,19 +63,48 @@ const byStreamId = (a: { streamId: string }, b: { streamId: string }) => (a.stre
 export const merkleLeaf = (h: StreamHeadEntry): Buffer =>
   Buffer.from(sm3Hex(Buffer.concat([Buffer.from([0]), Buffer.from(canonicalJson([h.streamId, h.revision, h.hash]), 'utf8')])), 'hex');
 
-export const merkleRoot = (heads: readonly StreamHeadEntry[]): string => {
+/**
+ * The tree, one hash at a time: yields after each leaf or node hash and returns the root. Driven to
+ * the end at once by `merkleRoot`, or with pauses by `merkleRootInSteps` (a large log's root must not
+ * hold a server's event loop for the whole computation). One algorithm, so both give the same root.
+ */
+function* merkleSteps(heads: readonly StreamHeadEntry[]): Generator<void, string, void> {
   if (heads.length === 0) return sm3Hex('');
-  let level = [...heads].sort(byStreamId).map(merkleLeaf);
+  const sorted = [...heads].sort(byStreamId);
+  let level: Buffer[] = [];
+  for (const h of sorted) {
+    level.push(merkleLeaf(h));
+    yield;
+  }
   const prefix = Buffer.from([1]);
   while (level.length > 1) {
     const next: Buffer[] = [];
     for (let i = 0; i < level.length; i += 2) {
       const right = level[i + 1];
       next.push(right ? Buffer.from(sm3Hex(Buffer.concat([prefix, level[i]!, right])), 'hex') : level[i]!);
+      yield;
     }
     level = next;
   }
   return level[0]!.toString('hex');
+}
+
+export const merkleRoot = (heads: readonly StreamHeadEntry[]): string => {
+  const steps = merkleSteps(heads);
+  for (;;) {
+    const r = steps.next();
+    if (r.done) return r.value;
+  }
+};
+
+/** `merkleRoot`, awaiting `pause()` every `every` hashes (the server passes a turn of its event loop). */
+export const merkleRootInSteps = async (heads: readonly StreamHeadEntry[], pause: () => Promise<void>, every = 2_000): Promise<string> => {
+  const steps = merkleSteps(heads);
+  for (let n = 1; ; n++) {
+    const r = steps.next();
+    if (r.done) return r.value;
+    if (n % every === 0) await pause();
+  }
 };
 
 // ---- statements ----------------------------------------------------------------------------------
@@ -115,6 +144,8 @@ export const buildCheckpoint = (input: {
   readonly signer: Signer;
   /** Record every head, not only those that moved (always for the first checkpoint). */
   readonly full?: boolean;
+  /** `merkleRoot(heads)` when the caller computed it already (in steps); computed here otherwise. */
+  readonly merkleRoot?: string;
 }): Checkpoint => {
   const full = input.previous === null || input.full === true;
   const changes = full ? [...input.heads.values()].sort(byStreamId) : headChanges(input.previousHeads, [...input.heads.values()]);
@@ -125,7 +156,7 @@ export const buildCheckpoint = (input: {
     previous: input.previous ? statementHash(input.previous) : null,
     full,
     streams: input.heads.size,
-    merkleRoot: merkleRoot([...input.heads.values()]),
+    merkleRoot: input.merkleRoot ?? merkleRoot([...input.heads.values()]),
     changesHash: changesHash(changes),
     createdAt: input.createdAt,
     publicKey: input.signer.publicKey,

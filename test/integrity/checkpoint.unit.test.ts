@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { eventHash } from '../../domain/integrity.ts';
 import {
-  buildCheckpoint, changesHash, CHECKPOINT_STREAM, foldCheckpoints, merkleLeaf, merkleRoot, statementHash, statementMessage,
+  buildCheckpoint, changesHash, CHECKPOINT_STREAM, foldCheckpoints, merkleLeaf, merkleRoot, merkleRootInSteps, statementHash, statementMessage,
   type Checkpoint, type StreamHeadEntry,
 } from '../../domain/integrity/checkpoint.ts';
 import { createChainWalk, type WalkedEvent } from '../../domain/integrity/chain.ts';
@@ -159,5 +159,17 @@ describe('the chain walk against checkpoints', () => {
   it('the checkpoint stream is chain-checked but not compared with the heads', () => {
     const cps = stream(CHECKPOINT_STREAM, 2, 20);
     expect(walk([...a, ...b, ...cps], [headOf(a), headOf(b)], 30).problems).toEqual([]);
+  });
+});
+
+describe('the Merkle root in steps', () => {
+  it('is the same root as computed at once, for trees of every shape, pausing as often as asked', async () => {
+    for (const n of [0, 1, 2, 3, 5, 8, 13, 100, 1_001]) {
+      const heads = Array.from({ length: n }, (_, i) => ({ streamId: `case-${(i * 7919) % 10_007}`, revision: i % 5, hash: sm3Hex(String(i)) }));
+      let pauses = 0;
+      const stepped = await merkleRootInSteps(heads, async () => void pauses++, 10);
+      expect(stepped).toBe(merkleRoot(heads));
+      if (n >= 10) expect(pauses).toBeGreaterThan(0);
+    }
   });
 });
