@@ -144,10 +144,12 @@ export const createProjectionRunner = (options: ProjectionRunnerOptions): Projec
   const loops: Promise<void>[] = [];
   const leaders: pg.Client[] = [];
 
+  // the abort listener goes with its timer: one left behind per sleep would pile up on the runner's signal
   const sleep = (ms: number) =>
     new Promise<void>((resolve) => {
-      const t = setTimeout(resolve, ms);
-      abort.signal.addEventListener('abort', () => { clearTimeout(t); resolve(); }, { once: true });
+      const onAbort = () => { clearTimeout(t); resolve(); };
+      const t = setTimeout(() => { abort.signal.removeEventListener('abort', onAbort); resolve(); }, ms);
+      abort.signal.addEventListener('abort', onAbort, { once: true });
     });
 
   const becomeLeader = async (projection: Projection): Promise<pg.Client | null> => {
