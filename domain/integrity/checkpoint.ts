@@ -98,7 +98,7 @@ export const merkleRoot = (heads: readonly StreamHeadEntry[]): string => {
 };
 
 /** `merkleRoot`, awaiting `pause()` every `every` hashes (the server passes a turn of its event loop). */
-export const merkleRootInSteps = async (heads: readonly StreamHeadEntry[], pause: () => Promise<void>, every = 2_000): Promise<string> => {
+export const merkleRootInSteps = async (heads: readonly StreamHeadEntry[], pause: () => Promise<void>, every = 200): Promise<string> => {
   const steps = merkleSteps(heads);
   for (let n = 1; ; n++) {
     const r = steps.next();
