@@ -16,7 +16,8 @@ import { databaseUrl, dropSchemas, recreateSchema } from '../db.ts';
  * p50/p95 latency of a province-year (whole, without the ~17k items, totals only), a province range of
  * edge days + months, a prefecture-year and a department-month query.
  *
- *   npx tsx bench/readside/statistics.ts      (DATABASE_URL or postgres://postgres@127.0.0.1:5432/test)
+ *   npx tsx bench/readside/statistics.ts [--keep]     (DATABASE_URL or postgres://postgres@127.0.0.1:5432/test;
+ *                                                     --keep leaves the schema for a profiler)
  *
  * Works in a schema of its own (`bench_readside_stats`), dropped at the end.
  */
@@ -210,7 +211,7 @@ export const benchStatistics = async (options: StatisticsBenchOptions = {}): Pro
 };
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  benchStatistics().catch((err: unknown) => {
+  benchStatistics({ keepSchema: process.argv.includes('--keep') }).catch((err: unknown) => {
     console.error(err);
     process.exitCode = 1;
   });
