@@ -1,7 +1,7 @@
 import { unavailable } from '../domain/errors.ts';
 import {
-  applyChanges, buildCheckpoint, CHECKPOINT_STREAM, foldCheckpoints, isCheckpoint, merkleRootInSteps, statementHash, statementMessage,
-  type Checkpoint, type IntegrityProblem, type SignatureCheck, type Signer, type StreamHeadEntry,
+  CHECKPOINT_STREAM, compareStreamIds, foldCheckpoints, isCheckpoint, merkleAccumulator, merkleLeaf, merkleRoot, signCheckpoint, statementHash,
+  statementMessage, type Checkpoint, type IntegrityProblem, type SignatureCheck, type Signer, type StreamHeadEntry,
 } from '../domain/integrity/checkpoint.ts';
 import { createChainWalk } from '../domain/integrity/chain.ts';
 import type { EventStore, Position, RecordedEvent } from './eventStore.ts';
@@ -86,12 +86,96 @@ export interface Checkpointer {
   create(options?: { onlyIfMoved?: boolean; actor?: CheckpointActor }): Promise<Checkpoint | null>;
 }
 
+/**
+ * Every stream's head as of the newest checkpoint, kept beside the log (PostgreSQL: the
+ * `integrity_heads` table), so that a checkpoint holds in memory only the heads that moved, however
+ * many streams there are. What is stored is not trusted: the pass that computes a checkpoint's root
+ * also recomputes the previous checkpoint's root from the stored heads and, when they differ (a crash
+ * between a checkpoint's append and the heads' commit, a first run, tampering), the heads are taken
+ * from the log again, and must then give the signed root.
+ */
+export interface CheckpointHeads {
+  /** Runs `fn` with the heads to itself (across processes); what it wrote lasts only if `fn` resolves. */
+  exclusive<T>(fn: (heads: HeadsSession) => Promise<T>): Promise<T>;
+}
+
+export interface HeadsSession {
+  /** The stored heads of these streams (those there are). */
+  get(streamIds: readonly string[]): Promise<StreamHeadEntry[]>;
+  /** Every stored head, in pages, in stream-id order (`compareStreamIds`). */
+  scan(): AsyncIterable<readonly StreamHeadEntry[]>;
+  /** Stores these heads (insert or replace). */
+  put(heads: readonly StreamHeadEntry[]): Promise<void>;
+  /** Replaces every stored head with the log's heads at `position` (null: none). */
+  reset(position: Position | null): Promise<void>;
+}
+
 /** One turn of the event loop: requests waiting behind a long computation are served in between. */
 const turn = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+/** The roots before and after a checkpoint's changes, from one pass over the stored heads. */
+interface RootsPass {
+  /** over the stored heads: must be the previous checkpoint's root */
+  readonly before: string;
+  /** over the stored heads with `moved` applied and `added` merged in */
+  readonly after: string;
+  readonly streams: number;
+  /** every head after the changes, in order, when asked for (a full checkpoint records them all) */
+  readonly all: StreamHeadEntry[] | null;
+}
+
+class OutOfOrder extends Error {}
+
+const rootsFrom = async (
+  pages: AsyncIterable<readonly StreamHeadEntry[]>, moved: ReadonlyMap<string, StreamHeadEntry>, added: readonly StreamHeadEntry[], collect: boolean,
+): Promise<RootsPass> => {
+  const before = merkleAccumulator();
+  const after = merkleAccumulator();
+  const all: StreamHeadEntry[] | null = collect ? [] : null;
+  const keep = (h: StreamHeadEntry, leaf: Buffer) => {
+    after.push(leaf);
+    all?.push(h);
+  };
+  let next = 0;
+  let last: string | null = null;
+  for await (const page of pages) {
+    for (const h of page) {
+      if (last !== null && compareStreamIds(last, h.streamId) >= 0) throw new OutOfOrder(h.streamId);
+      last = h.streamId;
+      while (next < added.length && compareStreamIds(added[next]!.streamId, h.streamId) < 0) keep(added[next]!, merkleLeaf(added[next++]!));
+      const leaf = merkleLeaf(h);
+      before.push(leaf);
+      const m = moved.get(h.streamId);
+      keep(m ?? h, m ? merkleLeaf(m) : leaf);
+      // a province's millions of heads must not hold the event loop for the whole pass
+      if (before.leaves % 64 === 0) await turn();
+    }
+  }
+  while (next < added.length) keep(added[next]!, merkleLeaf(added[next++]!));
+  return { before: before.root(), after: after.root(), streams: after.leaves, all };
+};
+
+/**
+ * `rootsFrom` over the stored heads. A store whose order differs from `compareStreamIds` (PostgreSQL's
+ * "C" collation sorts by code point, JavaScript by UTF-16 unit: they differ only past U+FFFF) is read
+ * whole and sorted here instead.
+ */
+const rootsPass = async (session: HeadsSession, moved: ReadonlyMap<string, StreamHeadEntry>, added: readonly StreamHeadEntry[], collect: boolean) => {
+  try {
+    return await rootsFrom(session.scan(), moved, added, collect);
+  } catch (err) {
+    if (!(err instanceof OutOfOrder)) throw err;
+    const heads: StreamHeadEntry[] = [];
+    for await (const page of session.scan()) heads.push(...page);
+    heads.sort((a, b) => compareStreamIds(a.streamId, b.streamId));
+    return rootsFrom((async function* () { yield heads; })(), moved, added, collect);
+  }
+};
 
 export const createCheckpointer = (deps: {
   readonly store: EventStore;
   readonly log: IntegrityLog;
+  readonly heads: CheckpointHeads;
   readonly signer: Signer;
   readonly check: SignatureCheck;
   readonly clock: Clock;
@@ -100,48 +184,56 @@ export const createCheckpointer = (deps: {
 }): Checkpointer => {
   const fullEvery = Math.max(1, deps.fullEvery ?? 1_000);
   const { store, log, signer } = deps;
-  // the heads at the last checkpoint this process signed (or checked), so the next needs only the delta
-  let cached: { readonly checkpoint: Checkpoint; readonly id: string; readonly heads: Map<string, StreamHeadEntry> } | null = null;
   let queue: Promise<unknown> = Promise.resolve();
+  // the checkpoint whose signature this process checked last (a check costs ~4 ms)
+  let vouched: string | null = null;
+  const emptyRoot = merkleRoot([]);
 
-  const baseFor = async (latest: Checkpoint | null): Promise<Map<string, StreamHeadEntry>> => {
-    if (!latest) return new Map();
-    const id = statementHash(latest);
-    if (cached?.id === id) return cached.heads;
-    // never sign on top of a checkpoint we cannot vouch for, nor on top of a log that no longer matches it
-    if (!isCheckpoint(latest) || !deps.check(statementMessage(latest), latest.signature, signer.publicKey))
-      throw unavailable(`integrity checkpoint ${latest.sequence ?? '?'} is not signed by this server's key: run \`govcase verify\``);
-    const heads = new Map((await log.headsBetween(null, latest.position)).map((h) => [h.streamId, h] as const));
-    if ((await merkleRootInSteps([...heads.values()], turn)) !== latest.merkleRoot)
-      throw unavailable(`the log no longer matches integrity checkpoint ${latest.sequence}: refusing to sign over it; run \`govcase verify\``);
-    cached = { checkpoint: latest, id, heads };
-    return heads;
-  };
-
-  const createNow = async (options: { onlyIfMoved?: boolean; actor?: CheckpointActor }): Promise<Checkpoint | null> => {
+  const createNow = (options: { onlyIfMoved?: boolean; actor?: CheckpointActor }) => deps.heads.exclusive(async (session): Promise<Checkpoint | null> => {
     const [latestEvent] = await store.readStream(CHECKPOINT_STREAM, { direction: 'backwards', limit: 1 });
     const latest = (latestEvent?.data as Checkpoint | undefined) ?? null;
-    const previousHeads = await baseFor(latest);
+    // never sign on top of a checkpoint we cannot vouch for
+    if (latest && vouched !== statementHash(latest)) {
+      if (!isCheckpoint(latest) || !deps.check(statementMessage(latest), latest.signature, signer.publicKey))
+        throw unavailable(`integrity checkpoint ${latest.sequence ?? '?'} is not signed by this server's key: run \`govcase verify\``);
+      vouched = statementHash(latest);
+    }
     const visible = (await log.headPosition()) ?? '';
     const behind = latest !== null && latest.position !== '' && (visible === '' || log.comparePositions(visible, latest.position) <= 0);
     // never cover less than the previous checkpoint did
     const position = behind ? latest.position : visible;
     const moved = position === '' || behind ? [] : await log.headsBetween(latest && latest.position !== '' ? latest.position : null, position);
-    const heads = applyChanges(previousHeads, moved);
-    const changed = moved.some((h) => {
-      const b = previousHeads.get(h.streamId);
-      return !b || b.revision !== h.revision || b.hash !== h.hash;
-    });
-    if (options.onlyIfMoved && latest && !changed) return null;
+    const full = (latest?.sequence ?? 0) % fullEvery === 0;
+
+    // what moved against what is stored, then the roots before and after in one pass
+    const delta = async () => {
+      const stored = new Map((await session.get(moved.map((h) => h.streamId))).map((h) => [h.streamId, h] as const));
+      const changed = moved.filter((h) => {
+        const b = stored.get(h.streamId);
+        return !b || b.revision !== h.revision || b.hash !== h.hash;
+      }).sort((a, b) => compareStreamIds(a.streamId, b.streamId));
+      return { changed, added: changed.filter((h) => !stored.has(h.streamId)) };
+    };
+    let { changed, added } = await delta();
+    if (options.onlyIfMoved && latest && changed.length === 0) return null;
+    const expected = latest?.merkleRoot ?? emptyRoot;
+    let pass = await rootsPass(session, new Map(changed.map((h) => [h.streamId, h])), added, full);
+    if (pass.before !== expected) {
+      // the stored heads are not the latest checkpoint's: take them from the log, which must give its root
+      await session.reset(latest && latest.position !== '' ? latest.position : null);
+      ({ changed, added } = await delta());
+      pass = await rootsPass(session, new Map(changed.map((h) => [h.streamId, h])), added, full);
+      if (pass.before !== expected)
+        throw unavailable(`the log no longer matches integrity checkpoint ${latest?.sequence ?? 0}: refusing to sign over it; run \`govcase verify\``);
+    }
     const actor = options.actor ?? checkpointerActor;
     const now = deps.clock.now().toISOString();
-    // the root over every head, computed in steps: a large log's tree must not hold the event loop
-    const root = await merkleRootInSteps([...heads.values()], turn);
-    const checkpoint = buildCheckpoint({
-      previous: latest, previousHeads, heads, position, createdAt: now, signer, merkleRoot: root,
-      // checkpoint n is full when (n - 1) is a multiple of fullEvery: 1, 1001, 2001…
-      full: (latest?.sequence ?? 0) % fullEvery === 0,
+    const checkpoint = signCheckpoint({
+      previous: latest, changes: full ? pass.all ?? [] : changed, streams: pass.streams, merkleRoot: pass.after,
+      position, createdAt: now, signer, full,
     });
+    // stored first, committed after the append: a failed append leaves the heads as they were
+    await session.put(changed);
     await store.appendToStream(CHECKPOINT_STREAM, [{
       type: CHECKPOINT_EVENT,
       data: checkpoint,
@@ -150,9 +242,9 @@ export const createCheckpointer = (deps: {
         clientApp: actor.clientApp, occurredAt: now, reason: options.onlyIfMoved ? 'periodic integrity checkpoint' : 'integrity checkpoint on demand',
       },
     }], { expectedVersion: latestEvent ? latestEvent.revision : 'no_stream' });
-    cached = { checkpoint, id: statementHash(checkpoint), heads };
+    vouched = statementHash(checkpoint);
     return checkpoint;
-  };
+  });
 
   return {
     publicKey: signer.publicKey,

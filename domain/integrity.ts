@@ -37,6 +37,12 @@ export const canonicalJson = (value: unknown): string => {
 };
 
 export const sm3Hex = (input: string | Buffer): string => createHash('sm3').update(input).digest('hex');
+/** SM3 over the parts in order, as raw bytes (no concatenation, no hex round trip: the Merkle tree's hot path). */
+export const sm3Digest = (...parts: readonly (string | Buffer)[]): Buffer => {
+  const h = createHash('sm3');
+  for (const p of parts) h.update(p);
+  return h.digest();
+};
 
 export interface HashedFields {
   readonly streamId: string;

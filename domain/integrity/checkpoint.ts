@@ -1,4 +1,4 @@
-import { canonicalJson, sm3Hex } from '../integrity.ts';
+import { canonicalJson, sm3Digest, sm3Hex } from '../integrity.ts';
 
 /**
  * Signed integrity checkpoints, pure. A checkpoint covers the global log up to a position: the head
@@ -54,57 +54,63 @@ export interface Signer {
 }
 export type SignatureCheck = (message: string, signature: string, publicKey: string) => boolean;
 
-const byStreamId = (a: { streamId: string }, b: { streamId: string }) => (a.streamId < b.streamId ? -1 : a.streamId > b.streamId ? 1 : 0);
+/** Stream-id order (UTF-16 code units), the order of the tree's leaves. */
+export const compareStreamIds = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
+const byStreamId = (a: { streamId: string }, b: { streamId: string }) => compareStreamIds(a.streamId, b.streamId);
 
 // ---- Merkle tree (SM3), leaves sorted by stream id (UTF-16 code unit order) -----------------------
 // leaf = SM3(0x00 ‖ canonicalJSON([streamId, revision, hash])), node = SM3(0x01 ‖ left ‖ right) over the
 // raw 32-byte digests; an odd node at the end of a level moves up unchanged; empty tree = SM3("").
 
-export const merkleLeaf = (h: StreamHeadEntry): Buffer =>
-  Buffer.from(sm3Hex(Buffer.concat([Buffer.from([0]), Buffer.from(canonicalJson([h.streamId, h.revision, h.hash]), 'utf8')])), 'hex');
+const LEAF = Buffer.from([0]);
+export const merkleLeaf = (h: StreamHeadEntry): Buffer => sm3Digest(LEAF, canonicalJson([h.streamId, h.revision, h.hash]));
 
 /**
- * The tree, one hash at a time: yields after each leaf or node hash and returns the root. Driven to
- * the end at once by `merkleRoot`, or with pauses by `merkleRootInSteps` (a large log's root must not
- * hold a server's event loop for the whole computation). One algorithm, so both give the same root.
+ * The tree, built leaf by leaf in O(log n) memory: a stack of complete subtrees, merged as a
+ * binary counter carries; at the end the stack is folded from the right. The "odd node moves up"
+ * rule gives exactly this shape (the left subtree holds the largest power of two below n), so a
+ * checkpointer can stream millions of heads in stream-id order without holding them.
  */
-function* merkleSteps(heads: readonly StreamHeadEntry[]): Generator<void, string, void> {
-  if (heads.length === 0) return sm3Hex('');
-  const sorted = [...heads].sort(byStreamId);
-  let level: Buffer[] = [];
-  for (const h of sorted) {
-    level.push(merkleLeaf(h));
-    yield;
-  }
-  const prefix = Buffer.from([1]);
-  while (level.length > 1) {
-    const next: Buffer[] = [];
-    for (let i = 0; i < level.length; i += 2) {
-      const right = level[i + 1];
-      next.push(right ? Buffer.from(sm3Hex(Buffer.concat([prefix, level[i]!, right])), 'hex') : level[i]!);
-      yield;
-    }
-    level = next;
-  }
-  return level[0]!.toString('hex');
+export interface MerkleAccumulator {
+  /** Adds the next leaf digest (`merkleLeaf`), in stream-id order. */
+  push(leaf: Buffer): void;
+  readonly leaves: number;
+  /** The root over the leaves pushed so far (hex); the accumulator stays usable. */
+  root(): string;
 }
 
-export const merkleRoot = (heads: readonly StreamHeadEntry[]): string => {
-  const steps = merkleSteps(heads);
-  for (;;) {
-    const r = steps.next();
-    if (r.done) return r.value;
-  }
+const NODE = Buffer.from([1]);
+const node = (left: Buffer, right: Buffer): Buffer => sm3Digest(NODE, left, right);
+
+export const merkleAccumulator = (): MerkleAccumulator => {
+  const stack: { level: number; hash: Buffer }[] = [];
+  let leaves = 0;
+  return {
+    push(leaf) {
+      leaves++;
+      let top = { level: 0, hash: leaf };
+      while (stack.length > 0 && stack[stack.length - 1]!.level === top.level) {
+        const left = stack.pop()!;
+        top = { level: top.level + 1, hash: node(left.hash, top.hash) };
+      }
+      stack.push(top);
+    },
+    get leaves() {
+      return leaves;
+    },
+    root() {
+      if (stack.length === 0) return sm3Hex('');
+      let acc = stack[stack.length - 1]!.hash;
+      for (let i = stack.length - 2; i >= 0; i--) acc = node(stack[i]!.hash, acc);
+      return acc.toString('hex');
+    },
+  };
 };
 
-/** `merkleRoot`, awaiting `pause()` every `every` hashes (the server passes a turn of its event loop). */
-export const merkleRootInSteps = async (heads: readonly StreamHeadEntry[], pause: () => Promise<void>, every = 200): Promise<string> => {
-  const steps = merkleSteps(heads);
-  for (let n = 1; ; n++) {
-    const r = steps.next();
-    if (r.done) return r.value;
-    if (n % every === 0) await pause();
-  }
+export const merkleRoot = (heads: readonly StreamHeadEntry[]): string => {
+  const acc = merkleAccumulator();
+  for (const h of [...heads].sort(byStreamId)) acc.push(merkleLeaf(h));
+  return acc.root();
 };
 
 // ---- statements ----------------------------------------------------------------------------------
@@ -134,7 +140,34 @@ export const headChanges = (before: ReadonlyMap<string, StreamHeadEntry>, after:
     return !b || b.revision !== h.revision || b.hash !== h.hash;
   }).sort(byStreamId);
 
-/** Builds and signs the next checkpoint over `heads` (every stream's head at `position`). */
+/** Signs the next checkpoint from what the caller computed: the heads that moved (all of them in a full one), sorted by stream id. */
+export const signCheckpoint = (input: {
+  readonly previous: Checkpoint | null;
+  readonly changes: readonly StreamHeadEntry[];
+  /** every stream's head, counted */
+  readonly streams: number;
+  readonly merkleRoot: string;
+  readonly position: string;
+  readonly createdAt: string;
+  readonly signer: Signer;
+  readonly full: boolean;
+}): Checkpoint => {
+  const statement: CheckpointStatement = {
+    format: CHECKPOINT_FORMAT,
+    sequence: (input.previous?.sequence ?? 0) + 1,
+    position: input.position,
+    previous: input.previous ? statementHash(input.previous) : null,
+    full: input.full,
+    streams: input.streams,
+    merkleRoot: input.merkleRoot,
+    changesHash: changesHash(input.changes),
+    createdAt: input.createdAt,
+    publicKey: input.signer.publicKey,
+  };
+  return { ...statement, changes: [...input.changes], signature: input.signer.sign(statementMessage(statement)) };
+};
+
+/** Builds and signs the next checkpoint over `heads` (every stream's head at `position`), all in memory. */
 export const buildCheckpoint = (input: {
   readonly previous: Checkpoint | null;
   readonly previousHeads: ReadonlyMap<string, StreamHeadEntry>;
@@ -144,24 +177,14 @@ export const buildCheckpoint = (input: {
   readonly signer: Signer;
   /** Record every head, not only those that moved (always for the first checkpoint). */
   readonly full?: boolean;
-  /** `merkleRoot(heads)` when the caller computed it already (in steps); computed here otherwise. */
-  readonly merkleRoot?: string;
 }): Checkpoint => {
   const full = input.previous === null || input.full === true;
-  const changes = full ? [...input.heads.values()].sort(byStreamId) : headChanges(input.previousHeads, [...input.heads.values()]);
-  const statement: CheckpointStatement = {
-    format: CHECKPOINT_FORMAT,
-    sequence: (input.previous?.sequence ?? 0) + 1,
-    position: input.position,
-    previous: input.previous ? statementHash(input.previous) : null,
-    full,
-    streams: input.heads.size,
-    merkleRoot: input.merkleRoot ?? merkleRoot([...input.heads.values()]),
-    changesHash: changesHash(changes),
-    createdAt: input.createdAt,
-    publicKey: input.signer.publicKey,
-  };
-  return { ...statement, changes, signature: input.signer.sign(statementMessage(statement)) };
+  const all = [...input.heads.values()];
+  return signCheckpoint({
+    previous: input.previous, full, streams: all.length, merkleRoot: merkleRoot(all),
+    changes: full ? all.sort(byStreamId) : headChanges(input.previousHeads, all),
+    position: input.position, createdAt: input.createdAt, signer: input.signer,
+  });
 };
 
 // ---- folding a series of checkpoints -------------------------------------------------------------

@@ -2,6 +2,7 @@ import type pg from 'pg';
 import type { EventStore } from '../../application/eventStore.ts';
 import { createCheckpointer, verifyIntegrity, type Checkpointer, type IntegrityLog, type IntegrityReport, type VerifyProgress } from '../../application/integrity.ts';
 import type { Clock } from '../../application/ports.ts';
+import { getPostgresCheckpointHeads } from './headsTable.ts';
 import { getPostgresIntegrityLog } from './postgresLog.ts';
 import { sm2Check, sm2Signer } from './sm2.ts';
 
@@ -23,7 +24,7 @@ export const createIntegrity = (deps: {
 }): Integrity => {
   const signer = sm2Signer(deps.signingKey);
   const log = getPostgresIntegrityLog({ pool: deps.pool, store: deps.store });
-  const checkpointer = createCheckpointer({ store: deps.store, log, signer, check: sm2Check, clock: deps.clock, ...(deps.fullEvery ? { fullEvery: deps.fullEvery } : {}) });
+  const checkpointer = createCheckpointer({ store: deps.store, log, heads: getPostgresCheckpointHeads({ pool: deps.pool }), signer, check: sm2Check, clock: deps.clock, ...(deps.fullEvery ? { fullEvery: deps.fullEvery } : {}) });
   return {
     publicKey: signer.publicKey,
     checkpointer,

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { eventHash } from '../../domain/integrity.ts';
 import {
-  buildCheckpoint, changesHash, CHECKPOINT_STREAM, foldCheckpoints, merkleLeaf, merkleRoot, merkleRootInSteps, statementHash, statementMessage,
+  buildCheckpoint, changesHash, CHECKPOINT_STREAM, foldCheckpoints, merkleAccumulator, merkleLeaf, merkleRoot, statementHash, statementMessage,
   type Checkpoint, type StreamHeadEntry,
 } from '../../domain/integrity/checkpoint.ts';
 import { createChainWalk, type WalkedEvent } from '../../domain/integrity/chain.ts';
@@ -162,14 +162,36 @@ describe('the chain walk against checkpoints', () => {
   });
 });
 
-describe('the Merkle root in steps', () => {
-  it('is the same root as computed at once, for trees of every shape, pausing as often as asked', async () => {
-    for (const n of [0, 1, 2, 3, 5, 8, 13, 100, 1_001]) {
-      const heads = Array.from({ length: n }, (_, i) => ({ streamId: `case-${(i * 7919) % 10_007}`, revision: i % 5, hash: sm3Hex(String(i)) }));
-      let pauses = 0;
-      const stepped = await merkleRootInSteps(heads, async () => void pauses++, 10);
-      expect(stepped).toBe(merkleRoot(heads));
-      if (n >= 10) expect(pauses).toBeGreaterThan(0);
+/** The tree as docs/audit.md defines it, level by level: pairs hashed, an odd node at the end moves up unchanged. */
+const levelByLevelRoot = (heads: readonly StreamHeadEntry[]): string => {
+  if (heads.length === 0) return sm3Hex('');
+  let level = [...heads].sort((a, b) => (a.streamId < b.streamId ? -1 : a.streamId > b.streamId ? 1 : 0)).map(merkleLeaf);
+  while (level.length > 1) {
+    const next: Buffer[] = [];
+    for (let i = 0; i < level.length; i += 2) {
+      const right = level[i + 1];
+      next.push(right ? Buffer.from(sm3Hex(Buffer.concat([Buffer.from([1]), level[i]!, right])), 'hex') : level[i]!);
     }
+    level = next;
+  }
+  return level[0]!.toString('hex');
+};
+
+describe('the Merkle root built leaf by leaf (O(log n) memory)', () => {
+  it('is the level-by-level tree of the definition, for trees of every size up to 300 and a few larger', () => {
+    const heads = Array.from({ length: 1_100 }, (_, i) => ({ streamId: `case-${String((i * 7919) % 10_007).padStart(5, '0')}`, revision: i % 5, hash: sm3Hex(String(i)) }));
+    for (const n of [...Array.from({ length: 301 }, (_, i) => i), 511, 512, 513, 1_023, 1_024, 1_100]) {
+      const some = heads.slice(0, n);
+      expect(merkleRoot(some), `n = ${n}`).toBe(levelByLevelRoot(some));
+    }
+  });
+  it('gives the root so far at any point and goes on', () => {
+    const heads = Array.from({ length: 40 }, (_, i) => head(`s-${String(i).padStart(2, '0')}`, i));
+    const acc = merkleAccumulator();
+    for (const [i, h] of heads.entries()) {
+      acc.push(merkleLeaf(h));
+      expect(acc.root()).toBe(levelByLevelRoot(heads.slice(0, i + 1)));
+    }
+    expect(acc.leaves).toBe(40);
   });
 });

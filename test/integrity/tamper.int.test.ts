@@ -228,4 +228,45 @@ describe('checkpoints in the log', () => {
     await tamper(db, (c) => c.query(`delete from events where stream_id = 'case-f0'`).then(() => {}));
     expect((await integrity.verify()).problems.map(summary)).toEqual([['MISSING_STREAM', 'case-f0', 0]]);
   });
+
+  it('the stored heads (integrity_heads) are not trusted: wrong or missing rows are taken from the log again; a log that no longer gives the signed root is refused', async () => {
+    const { store, integrity, db: d } = await setUp('heads');
+    const rows = async () => (await d.pool.query<{ stream_id: string; revision: string }>(`select stream_id, revision from ${d.schema}.integrity_heads order by stream_id`)).rows
+      .map((r) => [r.stream_id, Number(r.revision)]);
+    expect(await rows()).toEqual([['case-a', 4], ['case-b', 4], ['case-c', 4]]);
+    // a crash between a checkpoint's append and the heads' commit leaves older heads; a lost row likewise
+    await d.pool.query(`update ${d.schema}.integrity_heads set revision = 2 where stream_id = 'case-a'`);
+    await d.pool.query(`delete from ${d.schema}.integrity_heads where stream_id = 'case-c'`);
+    await appendSteps(store, 5, 6);
+    await untilVisible(store, d.pool);
+    const third = (await integrity.checkpointer.create({ onlyIfMoved: true }))!;
+    expect([third.sequence, third.streams, third.changes.map((h) => h.revision)]).toEqual([3, 3, [5, 5, 5]]);
+    expect(await rows()).toEqual([['case-a', 5], ['case-b', 5], ['case-c', 5]]);
+    expect((await integrity.verify()).ok).toBe(true);
+    // an attacker rewrites case-b's last event and the stored head to match: the log no longer gives checkpoint 3's root
+    await tamper(d, async (c) => {
+      await c.query(`update events set data = '{"forged":true}' where stream_id = 'case-b' and revision = 5`);
+      await rechain(c, 'case-b', 5);
+      await c.query(`update integrity_heads set hash = (select hash from events where stream_id = 'case-b' and revision = 5) where stream_id = 'case-b'`);
+    });
+    await store.appendToStream('case-d', [{ type: 'StepDone', data: { step: 0 }, metadata: meta(0) }], { expectedVersion: 'no_stream' });
+    await untilVisible(store, d.pool);
+    await expect(integrity.checkpointer.create({ onlyIfMoved: true })).rejects.toMatchObject({ code: 'UNAVAILABLE' });
+    expect((await store.readStream(CHECKPOINT_STREAM)).length).toBe(3);
+  });
+
+  it('stream ids beyond U+FFFF, where PostgreSQL and JavaScript order differ: the root is still the one verification computes', async () => {
+    db = await createTestDatabase('tamper_astral');
+    const store = db.newStore();
+    const integrity = createIntegrity({ pool: db.pool, store, signingKey: KEY, clock: systemClock });
+    // UTF-16 puts U+1F600 (a surrogate pair, 0xD83D…) before U+FF5E; code point order after it
+    for (const [i, s] of ['case-\u{FF5E}', 'case-\u{1F600}', 'case-a'].entries()) {
+      await store.appendToStream(s, [{ type: 'Noted', data: { i }, metadata: meta(i) }], { expectedVersion: 'no_stream' });
+      await untilVisible(store, db.pool);
+      await integrity.checkpointer.create();
+    }
+    const report = await integrity.verify();
+    expect(report.problems).toEqual([]);
+    expect([report.checkpoint?.sequence, report.checkpoint?.streams]).toEqual([3, 3]);
+  });
 });
