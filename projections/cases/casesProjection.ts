@@ -4,6 +4,9 @@ import type { ExistingCase } from '../../domain/case/state.ts';
 import type { Projection, ReplaySession, TableNames } from '../projection.ts';
 import { caseColumns, evolveCaseRow, type CaseRow } from './caseRow.ts';
 
+/** The columns `case_counts` counts cases by: every `CaseFilter` condition it can answer. */
+const COUNT_KEY = 'department_code, region_code, item_code, status';
+
 /** Rows per upsert statement: keeps the JSON parameter a few MB however many rows a rebuild flushes. */
 const WRITE_CHUNK = 2_000;
 
@@ -33,23 +36,37 @@ const foldInto = (rows: Map<string, CaseRow | null>, changed: Set<string>, event
   }
 };
 
-const writeRows = async (db: pg.ClientBase, c: string, rows: readonly CaseRow[], blindIndex: (idNumber: string) => string) => {
+/**
+ * Upserts the rows and, in the same statement, moves the `case_counts` they leave and enter: the old
+ * rows are read in the statement's snapshot (before the upsert), the new ones come back from it.
+ */
+const writeRows = async (db: pg.ClientBase, t: TableNames, rows: readonly CaseRow[], blindIndex: (idNumber: string) => string) => {
+  const c = t('cases');
   for (let i = 0; i < rows.length; i += WRITE_CHUNK) {
     const out = rows.slice(i, i + WRITE_CHUNK).map((r) => caseColumns(r, blindIndex));
     await db.query(
-      `insert into ${c} (case_id, case_number, version, status, item_code, department_code, region_code, channel, submitted_at,
+      `with input as (select * from jsonb_to_recordset($1::jsonb) as r(case_id uuid, case_number text, version int, status text, item_code text,
+              department_code text, region_code text, channel text, submitted_at timestamptz, deadline date, warning_from date,
+              clock_running boolean, owner_id text, applicant_index text, erased boolean, state jsonb, position text)),
+       old as (select ${COUNT_KEY} from ${c} where case_id in (select case_id from input)),
+       up as (
+       insert into ${c} (case_id, case_number, version, status, item_code, department_code, region_code, channel, submitted_at,
                          deadline, warning_from, clock_running, owner_id, applicant_index, erased, state, position)
        select case_id, case_number, version, status, item_code, department_code, region_code, channel, submitted_at,
               deadline, warning_from, clock_running, owner_id, applicant_index, erased, state, position
-         from jsonb_to_recordset($1::jsonb) as r(case_id uuid, case_number text, version int, status text, item_code text,
-              department_code text, region_code text, channel text, submitted_at timestamptz, deadline date, warning_from date,
-              clock_running boolean, owner_id text, applicant_index text, erased boolean, state jsonb, position text)
+         from input
        on conflict (case_id) do update set
          case_number = excluded.case_number, version = excluded.version, status = excluded.status, item_code = excluded.item_code,
          department_code = excluded.department_code, region_code = excluded.region_code, channel = excluded.channel,
          submitted_at = excluded.submitted_at, deadline = excluded.deadline, warning_from = excluded.warning_from,
          clock_running = excluded.clock_running, owner_id = excluded.owner_id, applicant_index = excluded.applicant_index,
-         erased = excluded.erased, state = excluded.state, position = excluded.position`,
+         erased = excluded.erased, state = excluded.state, position = excluded.position
+       returning ${COUNT_KEY}),
+       delta as (select ${COUNT_KEY}, sum(n)::bigint as n
+                   from (select *, 1 as n from up union all select *, -1 as n from old) x
+                  group by ${COUNT_KEY} having sum(n) <> 0)
+       insert into ${t('case_counts')} (${COUNT_KEY}, n) select ${COUNT_KEY}, n from delta
+       on conflict (${COUNT_KEY}) do update set n = ${t('case_counts')}.n + excluded.n`,
       [JSON.stringify(out)],
     );
   }
@@ -66,7 +83,7 @@ const changedRows = (rows: Map<string, CaseRow | null>, changed: Set<string>) =>
  */
 export const createCasesProjection = (options: { readonly blindIndex: (idNumber: string) => string }): Projection => ({
   name: 'cases',
-  tables: ['cases'],
+  tables: ['cases', 'case_counts'],
   async createTables(db, t, opts) {
     const c = t('cases');
     await db.query(`
@@ -92,6 +109,23 @@ export const createCasesProjection = (options: { readonly blindIndex: (idNumber:
       -- one row per case, rewritten on every event: vacuum once 1% of it changed or was inserted, not the default 20%
       alter table ${c} set (autovacuum_vacuum_scale_factor = 0.01, autovacuum_vacuum_insert_scale_factor = 0.01);
     `);
+    // how many cases per (department, region, item, status): an exact `totalCount` for filters on those
+    // columns without counting case rows (queries.ts); kept by every write of `cases`, in its statement
+    const n = t('case_counts');
+    const created = (await db.query<{ t: string | null }>('select to_regclass($1)::text as t', [n])).rows[0]?.t === null;
+    await db.query(`
+      create table if not exists ${n} (
+        department_code text not null,
+        region_code     text not null,
+        item_code       text not null,
+        status          text not null,
+        n               bigint not null,
+        primary key (department_code, region_code, item_code, status)
+      );
+      alter table ${n} set (autovacuum_vacuum_scale_factor = 0.01);
+    `);
+    // a read model from before the counts: count it once
+    if (created) await db.query(`insert into ${n} (${COUNT_KEY}, n) select ${COUNT_KEY}, count(*) from ${c} group by ${COUNT_KEY}`);
     if (opts?.deferIndexes) return;
     await db.query(`
       create unique index if not exists ${c}_case_number_key on ${c} (case_number);
@@ -117,7 +151,7 @@ export const createCasesProjection = (options: { readonly blindIndex: (idNumber:
     const changed = new Set<string>();
     foldInto(rows, changed, events);
     const out = changedRows(rows, changed);
-    if (out.length > 0) await writeRows(db, c, out, options.blindIndex);
+    if (out.length > 0) await writeRows(db, t, out, options.blindIndex);
   },
   replay(t: TableNames): ReplaySession {
     const c = t('cases');
@@ -160,7 +194,7 @@ export const createCasesProjection = (options: { readonly blindIndex: (idNumber:
             touched.delete(id);
           }
         }
-        return out.length > 0 ? writeRows(db, c, out, options.blindIndex) : Promise.resolve();
+        return out.length > 0 ? writeRows(db, t, out, options.blindIndex) : Promise.resolve();
       },
     };
   },

@@ -17,8 +17,14 @@ describe('cases projection through the runner', () => {
   let runner: ProjectionRunner;
   const clock = testClock('2026-03-02T09:00:00+08:00');
 
-  const snapshot = async (table: string) =>
-    (await db.pool.query(`select case_id, case_number, version, status, department_code, deadline::text, warning_from::text, clock_running, applicant_index, state from ${table} order by case_id`)).rows;
+  /** The case rows, and the maintained counts (which must equal counting those rows). */
+  const snapshot = async (table: string) => {
+    const rows = (await db.pool.query(`select case_id, case_number, version, status, department_code, deadline::text, warning_from::text, clock_running, applicant_index, state from ${table} order by case_id`)).rows;
+    const key = 'department_code, region_code, item_code, status';
+    const counts = (await db.pool.query(`select ${key}, n::int from ${table.replace(/^cases/, 'case_counts')} where n <> 0 order by ${key}`)).rows;
+    expect(counts).toEqual((await db.pool.query(`select ${key}, count(*)::int as n from ${table} group by ${key} order by ${key}`)).rows);
+    return { rows, counts };
+  };
 
   beforeAll(async () => {
     db = await createTestDatabase('proj_cases');
