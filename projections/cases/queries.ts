@@ -321,11 +321,12 @@ export const searchCases = async (db: Queryable, input: SearchCasesInput): Promi
   // cases): the maintained counts answer, however many cases match
   const counted = !present(filter.alertLevel) && !present(filter.submittedFrom) && !present(filter.submittedTo) &&
     !present(filter.caseNumber) && !present(filter.applicantIndex) && (input.scope.all || input.scope.ownerIds.length === 0 || scope === null);
-  const cap = typeof input.count === 'object' ? countParams.add(input.count.atMost) : '2147483647';
-  const counting = counted && input.count !== 'skip'
-    ? `select least(s, ${cap}::bigint)::int as n, s > ${cap}::bigint as capped
-         from (select coalesce(sum(n), 0) as s from case_counts${where.length > 0 ? ` where ${where.join(' and ')}` : ''}) x`
-    : countSql('cases', where, input.count, countParams);
+  const fromCounts = () => {
+    const cap = typeof input.count === 'object' ? countParams.add(input.count.atMost) : '2147483647';
+    return `select least(s, ${cap}::bigint)::int as n, s > ${cap}::bigint as capped
+              from (select coalesce(sum(n), 0) as s from case_counts${where.length > 0 ? ` where ${where.join(' and ')}` : ''}) x`;
+  };
+  const counting = counted && input.count !== 'skip' ? fromCounts() : countSql('cases', where, input.count, countParams);
   if (cursor) where.push(`(submitted_at, case_id) < (${p.add(cursor.at)}::timestamptz, ${p.add(cursor.id)}::uuid)`);
   const pageSql = `select ${CASE_RECORD_COLUMNS},
                           to_char(submitted_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') as cursor_at
