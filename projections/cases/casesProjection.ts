@@ -44,7 +44,7 @@ const writeRows = async (db: pg.ClientBase, t: TableNames, rows: readonly CaseRo
   const c = t('cases');
   for (let i = 0; i < rows.length; i += WRITE_CHUNK) {
     const out = rows.slice(i, i + WRITE_CHUNK).map((r) => caseColumns(r, blindIndex));
-    await db.query(
+    const counted = await db.query<{ department_code: string; region_code: string; item_code: string; status: string; n: string }>(
       `with input as (select * from jsonb_to_recordset($1::jsonb) as r(case_id uuid, case_number text, version int, status text, item_code text,
               department_code text, region_code text, channel text, submitted_at timestamptz, deadline date, warning_from date,
               clock_running boolean, owner_id text, applicant_index text, erased boolean, state jsonb, position text)),
@@ -66,9 +66,17 @@ const writeRows = async (db: pg.ClientBase, t: TableNames, rows: readonly CaseRo
                    from (select *, 1 as n from up union all select *, -1 as n from old) x
                   group by ${COUNT_KEY} having sum(n) <> 0)
        insert into ${t('case_counts')} (${COUNT_KEY}, n) select ${COUNT_KEY}, n from delta
-       on conflict (${COUNT_KEY}) do update set n = ${t('case_counts')}.n + excluded.n`,
+       on conflict (${COUNT_KEY}) do update set n = ${t('case_counts')}.n + excluded.n
+       returning ${COUNT_KEY}, n`,
       [JSON.stringify(out)],
     );
+    // a count that reached 0 goes (the table holds what a rebuild from zero would hold, nothing more)
+    const emptied = counted.rows.filter((r) => Number(r.n) === 0);
+    if (emptied.length > 0)
+      await db.query(
+        `delete from ${t('case_counts')} where n = 0 and (${COUNT_KEY}) in (select * from unnest($1::text[], $2::text[], $3::text[], $4::text[]))`,
+        [emptied.map((r) => r.department_code), emptied.map((r) => r.region_code), emptied.map((r) => r.item_code), emptied.map((r) => r.status)],
+      );
   }
 };
 
