@@ -14,7 +14,8 @@ import { backendPids, fillLog, ownBackendCores, runAppendLoad, type AppendFn } f
  * DATABASE_POOL_SIZE default), migrate, getPostgresEventStore with its default group commit
  * (maxInFlight 2). Every append: SM3 hash chain, a fresh commandId (idempotency on), expectedVersion
  * 'no_stream' for a new stream, else the known version with the head from the previous append —
- * as application/cases.ts passes the head it folded.
+ * as application/cases.ts passes the head it folded. BENCH_MAX_IN_FLIGHT=N overrides the group
+ * commit's batches in flight (for experiments; 3 and 4 were not better here, see docs/benchmarks.md).
  */
 const POOL_SIZE = 20;
 /** This worker's connections, so its backends' CPU can be told apart from everyone else's. */
@@ -25,7 +26,7 @@ const open = async (url: string, schema: string, fresh: boolean) => {
   else if (!(await schemaExists(url, schema))) await recreateSchema(url, schema);
   const pool = createPool({ connectionString: url, schema, max: POOL_SIZE, applicationName: APP_NAME });
   await migrate(pool);
-  const store = getPostgresEventStore({ pool, connectionString: url, schema });
+  const store = getPostgresEventStore({ pool, connectionString: url, schema, ...(process.env.BENCH_MAX_IN_FLIGHT ? { maxInFlight: Number(process.env.BENCH_MAX_IN_FLIGHT) } : {}) });
   return {
     pool,
     store,

@@ -200,6 +200,24 @@ export interface StatisticsParts {
   readonly byItem?: boolean;
 }
 
+/** The groups of one json-arrays row into the two lists (a small function of its own: it runs ~21k times per province-year). */
+const collectGroups = (g: GroupRow, names: Names, byDepartment: GroupCount[], byItem: GroupCount[]): void => {
+  const keys = g.key ?? [];
+  const kinds = g.kind ?? [];
+  const submitted = g.submitted ?? [];
+  const completed = g.completed ?? [];
+  const onTime = g.on_time ?? [];
+  for (let i = 0; i < keys.length; i++) {
+    const key = keys[i]!;
+    const item = kinds[i] === 1;
+    const done = completed[i] ?? 0;
+    (item ? byItem : byDepartment).push({
+      key, name: (item ? names.item : names.department).get(key)?.name ?? null, submitted: submitted[i] ?? 0, completed: done,
+      onTimeRate: ratio(onTime[i] ?? 0, done),
+    });
+  }
+};
+
 export const queryStatistics = async (
   db: pg.Pool | pg.ClientBase,
   filter: StatisticsFilter,
@@ -288,22 +306,7 @@ export const queryStatistics = async (
     ? await namesAt(db, namesVersion?.rows[0]?.version ?? null) : { department: new Map<string, NameEntry>(), item: new Map<string, NameEntry>() };
   const byDepartment: GroupCount[] = [];
   const byItem: GroupCount[] = [];
-  for (const g of lists) {
-    const keys = g?.key ?? [];
-    const kinds = g?.kind ?? [];
-    const submitted = g?.submitted ?? [];
-    const completed = g?.completed ?? [];
-    const onTime = g?.on_time ?? [];
-    for (let i = 0; i < keys.length; i++) {
-      const key = keys[i]!;
-      const item = kinds[i] === 1;
-      const done = completed[i] ?? 0;
-      (item ? byItem : byDepartment).push({
-        key, name: (item ? names.item : names.department).get(key)?.name ?? null, submitted: submitted[i] ?? 0, completed: done,
-        onTimeRate: ratio(onTime[i] ?? 0, done),
-      });
-    }
-  }
+  for (const g of lists) if (g) collectGroups(g, names, byDepartment, byItem);
 
   const days = new Map(daily.rows.map((r) => [r.day, { date: r.day, submitted: num(r.submitted), completed: num(r.completed) }]));
   const seen = [...days.keys()].sort();
