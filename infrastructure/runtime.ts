@@ -7,7 +7,6 @@ import type { Env } from './config.ts';
 import { getPostgresCaseNumbers } from './postgres/caseNumbers.ts';
 import { startEmbeddedPostgres, type EmbeddedDatabase } from './postgres/embedded.ts';
 import { getPostgresEventStoreAdapter } from './postgres/eventStore.ts';
-import { getEventStoreDbAdapter, waitForEventStoreDb } from './eventstoredb/eventStore.ts';
 import { migrate } from './postgres/migrate.ts';
 import { createPool, ensureSchema } from './postgres/pool.ts';
 import { loadOrCreateSecret } from './keys.ts';
@@ -62,11 +61,13 @@ export const startRuntime = async (env: Env, log: (msg: string) => void): Promis
     const report = await migrate(pool, log);
     log(`schema up to date (${report.applied.length} migration(s) applied now, ${report.alreadyApplied} before)`);
     // the event log in PostgreSQL (default) or EventStoreDB; read models stay in PostgreSQL either way
-    const adapter = env.EVENT_STORE === 'eventstoredb'
-      ? getEventStoreDbAdapter({ connectionString: env.EVENTSTORE_URL!, log })
+    // (the EventStoreDB client and its gRPC stack are loaded only when used: ~20 MB of RSS otherwise)
+    const esdb = env.EVENT_STORE === 'eventstoredb' ? await import('./eventstoredb/eventStore.ts') : null;
+    const adapter = esdb
+      ? esdb.getEventStoreDbAdapter({ connectionString: env.EVENTSTORE_URL!, log })
       : getPostgresEventStoreAdapter({ pool, connectionString: databaseUrl, schema: env.DATABASE_SCHEMA });
     const store = createEventStore(adapter);
-    if (env.EVENT_STORE === 'eventstoredb') await waitForEventStoreDb(store, env.EVENTSTORE_URL!, log).catch(async (err) => {
+    if (esdb) await esdb.waitForEventStoreDb(store, env.EVENTSTORE_URL!, log).catch(async (err) => {
       await store.close().catch(() => {});
       await pool.end().catch(() => {});
       throw err;
@@ -89,6 +90,8 @@ export const startRuntime = async (env: Env, log: (msg: string) => void): Promis
     const integrity = env.EVENT_STORE === 'postgres' ? createIntegrity({ pool, store, signingKey, clock: systemClock }) : null;
     let checkpoints: PeriodicCheckpoints | undefined;
     const audit = createPostgresAuditTrail({ pool, log });
+    // the national exchange (only when EXCHANGE_DB_URL or HAOCHAPING_URL is set), created now, started with the background work
+    const dispatcher = await createExchangeFromEnv({ env, databaseUrl, store, vault, log });
     return {
       env, databaseUrl, embedded: embedded !== undefined, pool, store, adapter, deps, projections, blindIndex, integrity, audit,
       startBackground() {
@@ -102,8 +105,8 @@ export const startRuntime = async (env: Env, log: (msg: string) => void): Promis
           checkpoints ??= createPeriodicCheckpoints({ pool, checkpointer: integrity.checkpointer, intervalMs: env.INTEGRITY_CHECKPOINT_INTERVAL_MS, log });
           checkpoints.start();
         }
-        // the national exchange (only when EXCHANGE_DB_URL or HAOCHAPING_URL is set): one leader across nodes
-        exchange ??= createExchangeFromEnv({ env, databaseUrl, store, vault, log });
+        // the national exchange: one leader across nodes
+        exchange ??= dispatcher;
         exchange?.start();
         return { runner, clock, exchange };
       },
