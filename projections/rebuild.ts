@@ -1,4 +1,5 @@
 import type pg from 'pg';
+import { inTransaction } from '../infrastructure/postgres/pool.ts';
 import type { EventPage, EventStore } from '../application/eventStore.ts';
 import { tableNames, type Projection, type ReplaySession } from './projection.ts';
 import { applyPage, ensureCheckpoint, lockKey, parsePosition } from './runner.ts';
@@ -58,21 +59,6 @@ const SUFFIX = 'rebuild';
 const LOCK_CLASS = 0x6763;
 
 export const rebuildCheckpointName = (name: string) => `${name}@${SUFFIX}`;
-
-const inTransaction = async <T>(pool: pg.Pool, work: (client: pg.PoolClient) => Promise<T>): Promise<T> => {
-  const client = await pool.connect();
-  try {
-    await client.query('begin');
-    const result = await work(client);
-    await client.query('commit');
-    return result;
-  } catch (err) {
-    await client.query('rollback').catch(() => {});
-    throw err;
-  } finally {
-    client.release();
-  }
-};
 
 /**
  * Writes a replay session's rows and moves the rebuild checkpoint, in one transaction; false if the

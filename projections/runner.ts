@@ -2,7 +2,7 @@ import { EventEmitter } from 'node:events';
 import type pg from 'pg';
 import type { EventStore, RecordedEvent } from '../application/eventStore.ts';
 import { createNotifier, type Notifier } from '../infrastructure/postgres/notifier.ts';
-import { isUnavailableError } from '../infrastructure/postgres/pool.ts';
+import { inTransaction, isUnavailableError } from '../infrastructure/postgres/pool.ts';
 import { tableNames, type Projection } from './projection.ts';
 
 /**
@@ -111,20 +111,11 @@ export const applyPage = async (
 };
 
 /** Creates a projection's tables (if missing) under its lock, so two nodes starting at once do not race. */
-export const createTablesOnce = async (pool: pg.Pool, schema: string, projection: Projection, suffix: string) => {
-  const client = await pool.connect();
-  try {
-    await client.query('begin');
+export const createTablesOnce = (pool: pg.Pool, schema: string, projection: Projection, suffix: string) =>
+  inTransaction(pool, async (client) => {
     await client.query('select pg_advisory_xact_lock($1, $2)', [LOCK_CLASS, lockKey(schema, projection.name)]);
     await projection.createTables(client, tableNames(suffix));
-    await client.query('commit');
-  } catch (err) {
-    await client.query('rollback').catch(() => {});
-    throw err;
-  } finally {
-    client.release();
-  }
-};
+  });
 
 export const createProjectionRunner = (options: ProjectionRunnerOptions): ProjectionRunner => {
   const { pool, store } = options;

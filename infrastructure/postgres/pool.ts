@@ -76,3 +76,19 @@ export const toGovcaseError = (err: unknown, what: string): unknown => {
   if (isUnavailableError(err)) return unavailable(`the database is unavailable (${what}): ${(err as Error).message}`, { cause: (err as { code?: string }).code });
   return err;
 };
+
+/** Runs `work` in a transaction on one pooled connection: commit when it resolves, rollback when it throws. */
+export const inTransaction = async <T>(pool: pg.Pool, work: (client: pg.PoolClient) => Promise<T>): Promise<T> => {
+  const client = await pool.connect();
+  try {
+    await client.query('begin');
+    const result = await work(client);
+    await client.query('commit');
+    return result;
+  } catch (err) {
+    await client.query('rollback').catch(() => {});
+    throw err;
+  } finally {
+    client.release();
+  }
+};
