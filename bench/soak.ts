@@ -12,8 +12,9 @@
 import { randomUUID } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
+import { processTicks, TICKS_PER_SECOND } from './cpu.ts';
 import { makeTokens, post, publishItem, type Tokens } from '../test/reliability/support/load.ts';
-import { createServerProcess, procCpuSeconds, procRssMb, RELIABILITY_JWT_SECRET } from '../test/reliability/support/serverProcess.ts';
+import { createServerProcess, procRssMb, RELIABILITY_JWT_SECRET } from '../test/reliability/support/serverProcess.ts';
 
 const { values } = parseArgs({
   options: {
@@ -105,7 +106,7 @@ const slope = (ys: number[]) => {
 say(`${minutes} min at ${rate} commands/s against ${url}${server ? ` (govcase serve, schema ${schema})` : ''}`);
 const rows: { minute: number; sent: number; answered: number; errors: number; p50Ms: number; p99Ms: number; rssMb: number | null; rssMaxMb: number | null; heapAfterGcMb: number | null; serverCpuPct: number | null }[] = [];
 // the server's CPU per minute (a local server only): work per command that grows with time shows here first
-let cpuBefore = server ? procCpuSeconds(server.pid()) : null;
+let cpuBefore = server ? processTicks([server.pid() ?? 0]) / TICKS_PER_SECOND : null;
 // RSS sampled every 5 s, the minute's median reported: one sample a minute catches the garbage
 // collector's cycle at a random phase (tens of MB apart) and hides the trend behind it
 let rssSamples: number[] = [];
@@ -130,7 +131,7 @@ for (let m = 1; m <= minutes; m++) {
   await new Promise((r) => setTimeout(r, 60_000));
   const done = minute;
   minute = { sent: 0, answered: 0, errors: 0, latencies: [] };
-  const cpuNow = server ? procCpuSeconds(server.pid()) : null;
+  const cpuNow = server ? processTicks([server.pid() ?? 0]) / TICKS_PER_SECOND : null;
   const serverCpuPct = cpuNow !== null && cpuBefore !== null ? Math.round((cpuNow - cpuBefore) / 60 * 1000) / 10 : null;
   cpuBefore = cpuNow;
   const row = { minute: m, sent: done.sent, answered: done.answered, errors: done.errors, p50Ms: pct(done.latencies, 0.5), p99Ms: pct(done.latencies, 0.99), rssMb: median(rssSamples) ?? await rssMb(), rssMaxMb: rssSamples.length ? Math.max(...rssSamples) : null, heapAfterGcMb: await heapAfterGcMb(), serverCpuPct };

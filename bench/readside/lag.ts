@@ -12,7 +12,7 @@ import { createProjectionRunner, type ProjectionRunner } from '../../projections
 import { databaseUrl, dropSchemas, recreateSchema, withClient } from '../db.ts';
 import { fmtInt, fmtNum, table } from '../report.ts';
 import { buildCatalog, createCaseFactory, createRng, publishCatalog, regroup, type SimCase } from './syntheticCases.ts';
-import { cpuBetween, loadAverage, sampleCpu } from './rebuild.ts';
+import { cpuBetween, loadAverage, sampleLoad as sampleCpu } from '../cpu.ts';
 
 /**
  * Projection lag under a steady write load: `npx tsx bench/readside/lag.ts [--rate 1000] [--seconds 30]`.

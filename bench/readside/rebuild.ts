@@ -1,4 +1,4 @@
-import { cpus, loadavg } from 'node:os';
+import { cpus } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -13,7 +13,7 @@ import type { Projection } from '../../projections/projection.ts';
 import { rebuildProjection } from '../../projections/rebuild.ts';
 import { databaseUrl, dropSchemas, recreateSchema, withClient } from '../db.ts';
 import { fmtInt, fmtNum, table } from '../report.ts';
-import { postgresTicks, sampleCpu as sampleMachine, TICKS_PER_SECOND, type CpuSample } from '../cpu.ts';
+import { cpuBetween, loadAverage, sampleLoad as sampleCpu, type CpuFigures } from '../cpu.ts';
 import { createRng, buildCatalog, publishCatalog, fillCases, type FillResult } from './syntheticCases.ts';
 
 /**
@@ -35,29 +35,6 @@ import { createRng, buildCatalog, publishCatalog, fillCases, type FillResult } f
  * The schema is dropped at the end, also on error and on Ctrl-C (`--keep` keeps it; `--reuse` then
  * skips the fill next time).
  */
-
-// ---------------------------------------------------------------------------------------------
-// CPU accounting (this process, the local PostgreSQL, the rest of the machine)
-// ---------------------------------------------------------------------------------------------
-
-interface Sample { readonly at: number; readonly self: NodeJS.CpuUsage; readonly machine: CpuSample | null }
-
-export const sampleCpu = (): Sample => ({ at: performance.now(), self: process.cpuUsage(), machine: sampleMachine() });
-
-export interface CpuFigures { readonly client: number; readonly postgres: number; readonly other: number; readonly machine: number }
-
-/** Cores busy between two samples: this process, all local postgres processes, everything else. */
-export const cpuBetween = (a: Sample, b: Sample): CpuFigures => {
-  const secs = (b.at - a.at) / 1000;
-  if (secs <= 0) return { client: 0, postgres: 0, other: 0, machine: 0 };
-  const client = (b.self.user - a.self.user + b.self.system - a.self.system) / 1e6 / secs;
-  const m0 = a.machine, m1 = b.machine;
-  const postgres = m0 && m1 ? postgresTicks(m0, m1) / TICKS_PER_SECOND / secs : 0;
-  const machine = m0 && m1 && m1.total > m0.total ? ((m1.busy - m0.busy) / (m1.total - m0.total)) * cpus().length : 0;
-  return { client, postgres, other: Math.max(0, machine - client - postgres), machine };
-};
-
-export const loadAverage = () => loadavg().map((l) => l.toFixed(2)).join(' ');
 
 // ---------------------------------------------------------------------------------------------
 // Timing a rebuild, with where its time goes

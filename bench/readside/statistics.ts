@@ -1,6 +1,5 @@
-import { cpus, loadavg } from 'node:os';
+import { cpus } from 'node:os';
 import { performance } from 'node:perf_hooks';
-import { readFileSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import { createPool } from '../../infrastructure/postgres/pool.ts';
 import { tableNames } from '../../projections/projection.ts';
@@ -8,6 +7,7 @@ import { queryStatistics, type StatisticsFilter, type StatisticsParts, type Stat
 import { createStatisticsProjection, STATISTICS_TABLES } from '../../projections/statistics/statisticsProjection.ts';
 import { COUNTERS } from '../../projections/statistics/statsDelta.ts';
 import { databaseUrl, dropSchemas, recreateSchema } from '../db.ts';
+import { loadAverage, processTicks } from '../cpu.ts';
 
 /**
  * Read-side benchmark of `queryStatistics`: fills the statistics tables with a synthetic province-year
@@ -46,16 +46,6 @@ export interface LatencyFigures {
   readonly submitted: number;
 }
 
-/** CPU ticks (1/100 s) of these processes so far (Linux /proc; 0 elsewhere). */
-const ticksOf = (pids: readonly number[]) => pids.reduce((sum, pid) => {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return sum + Number(f[11]) + Number(f[12]);
-  } catch {
-    return sum;
-  }
-}, 0);
 
 export interface StatisticsBenchResult {
   readonly rows: { readonly daily: number; readonly monthly: number; readonly yearly: number; readonly dayRegion: number; readonly current: number; readonly names: number };
@@ -159,7 +149,7 @@ export const benchStatistics = async (options: StatisticsBenchOptions = {}): Pro
       daily: await count('stats_daily'), monthly: await count('stats_monthly'), yearly: await count('stats_yearly'),
       dayRegion: await count('stats_day_region'), current: await count('stats_current'), names: await count('stats_names'),
     };
-    log(`machine: ${cpus().length} CPUs, load average ${loadavg().map((l) => l.toFixed(2)).join(' ')} (figures are wall-clock, client included)`);
+    log(`machine: ${cpus().length} CPUs, load average ${loadAverage()} (figures are wall-clock, client included)`);
     log(`statistics bench: ${Object.entries(rows).map(([k, n]) => `${n.toLocaleString('en')} ${k}`).join(', ')} rows; filled in ${fillSeconds.toFixed(1)} s`);
 
     // 2. the queries
@@ -184,14 +174,14 @@ export const benchStatistics = async (options: StatisticsBenchOptions = {}): Pro
       for (let i = 1; i < warmup; i++) last = await queryStatistics(pool, filter, scope, parts);
       const ms: number[] = [];
       const cpu0 = process.cpuUsage();
-      const ticks0 = ticksOf(pids);
+      const ticks0 = processTicks(pids);
       for (let i = 0; i < iterations; i++) {
         const t0 = performance.now();
         last = await queryStatistics(pool, filter, scope, parts);
         ms.push(performance.now() - t0);
       }
       const cpu = process.cpuUsage(cpu0);
-      const serverCpuMs = ((ticksOf(pids) - ticks0) * 10) / iterations;
+      const serverCpuMs = ((processTicks(pids) - ticks0) * 10) / iterations;
       ms.sort((a, b) => a - b);
       const fig = {
         name, p50Ms: percentile(ms, 50), p95Ms: percentile(ms, 95), meanMs: ms.reduce((a, b) => a + b, 0) / ms.length,
@@ -202,7 +192,7 @@ export const benchStatistics = async (options: StatisticsBenchOptions = {}): Pro
         `CPU/query: client ${fig.clientCpuMs.toFixed(1).padStart(5)} ms, server ${fig.serverCpuMs.toFixed(1).padStart(5)} ms   ` +
         `(submitted ${last.submitted.toLocaleString('en')}; byDay ${last.byDay.length}, byDepartment ${last.byDepartment.length}, byItem ${last.byItem.length})`);
     }
-    log(`load average ${loadavg().map((l) => l.toFixed(2)).join(' ')} at the end`);
+    log(`load average ${loadAverage()} at the end`);
     return { rows, fillSeconds, queries };
   } finally {
     await pool.end().catch(() => {});

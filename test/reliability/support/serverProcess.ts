@@ -161,15 +161,3 @@ export const procRssMb = (pid: number | undefined): number | null => {
   const m = /VmRSS:\s+(\d+) kB/.exec(status);
   return m ? Math.round(Number(m[1]) / 1024) : null;
 };
-
-/** CPU seconds (user + system) a process has used so far, from /proc (Linux; null elsewhere). */
-export const procCpuSeconds = (pid: number | undefined): number | null => {
-  if (!pid) return null;
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(f[11]) + Number(f[12])) / 100;
-  } catch {
-    return null;
-  }
-};
