@@ -1,12 +1,11 @@
-import { fork, type ChildProcess } from 'node:child_process';
 import { cpus, totalmem } from 'node:os';
-import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { acquireRunLock, databaseUrl, dropSchemas, withClient } from './db.ts';
 import {
-  IMPLS, type AppendOutcome, type CatchupMethod, type CatchupOutcome, type FromWorker, type Impl, type Outcome, type Task, type ToWorker,
+  IMPLS, type AppendOutcome, type CatchupMethod, type CatchupOutcome, type Impl,
 } from './protocol.ts';
 import { fmtInt, fmtNum, fmtRatio, table } from './report.ts';
+import { Worker } from './workerProcess.ts';
 import { APPENDS_PER_STREAM, backgroundLoad } from './workload.ts';
 
 /**
@@ -82,98 +81,10 @@ const emit = (obj: Record<string, unknown>) => {
 
 // --- workers ---------------------------------------------------------------------------------
 
-class Worker {
-  private readonly child: ChildProcess;
-  private readonly pending = new Map<number, { resolve: (o: Outcome) => void; reject: (e: Error) => void }>();
-  private nextId = 1;
-  readonly ready: Promise<void>;
-  readonly exited: Promise<void>;
-  private alive = true;
-
-  constructor(readonly impl: Impl) {
-    const execArgv = [...process.execArgv];
-    if (opts['cpu-prof']) execArgv.push('--cpu-prof', `--cpu-prof-dir=${opts['cpu-prof']}`, `--cpu-prof-name=${impl}.${Date.now()}.cpuprofile`);
-    this.child = fork(fileURLToPath(new URL('./worker.ts', import.meta.url)), [impl], {
-      execArgv,
-      stdio: ['ignore', 2, 2, 'ipc'],
-      env: { ...process.env, DATABASE_URL: URL_ },
-    });
-    let onReady: () => void = () => {};
-    let onNotReady: (e: Error) => void = () => {};
-    this.ready = new Promise<void>((res, rej) => {
-      onReady = res;
-      onNotReady = rej;
-    });
-    this.child.on('message', (msg: FromWorker) => {
-      if ('ready' in msg) onReady();
-      else if ('log' in msg) progress(msg.log);
-      else {
-        const p = this.pending.get(msg.id);
-        this.pending.delete(msg.id);
-        if (msg.ok) p?.resolve(msg.outcome);
-        else p?.reject(new Error(`${impl} worker: ${msg.error}`));
-      }
-    });
-    this.exited = new Promise<void>((res) => {
-      this.child.on('exit', (code, signal) => {
-        this.alive = false;
-        const err = new Error(`${impl} worker exited (${signal ?? code})`);
-        onNotReady(err);
-        for (const p of this.pending.values()) p.reject(err);
-        this.pending.clear();
-        res();
-      });
-    });
-  }
-
-  /** Runs one task; a task that takes longer than `timeoutMs` ends the worker and fails. */
-  async run(task: Task, timeoutMs: number): Promise<Outcome> {
-    await this.ready;
-    if (!this.alive || !this.child.connected) throw new Error(`${this.impl} worker is not running`);
-    const id = this.nextId++;
-    return new Promise<Outcome>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        reject(new Error(`${this.impl} ${task.kind}: no result after ${Math.round(timeoutMs / 1000)} s; stopping its worker`));
-        void this.kill();
-      }, timeoutMs);
-      this.pending.set(id, {
-        resolve: (o) => (clearTimeout(timer), resolve(o)),
-        reject: (e) => (clearTimeout(timer), reject(e)),
-      });
-      const msg: ToWorker = { id, task };
-      this.child.send(msg);
-    });
-  }
-
-  /** Asks the worker to finish (it closes its pools), then insists. */
-  async stop(): Promise<void> {
-    if (!this.alive) return;
-    if (this.child.connected) this.child.send({ shutdown: true } satisfies ToWorker);
-    if (await this.waitExit(15_000)) return;
-    await this.kill();
-  }
-
-  async kill(): Promise<void> {
-    if (!this.alive) return;
-    this.child.kill('SIGTERM');
-    if (await this.waitExit(5_000)) return;
-    this.child.kill('SIGKILL');
-    await this.waitExit(5_000);
-  }
-
-  private waitExit(ms: number): Promise<boolean> {
-    let timer: NodeJS.Timeout | undefined;
-    return Promise.race([
-      this.exited.then(() => true),
-      new Promise<boolean>((res) => (timer = setTimeout(() => res(false), ms))),
-    ]).finally(() => clearTimeout(timer));
-  }
-}
-
 const workers = new Map<Impl, Worker>();
 const worker = (impl: Impl): Worker => {
   let w = workers.get(impl);
-  if (!w) workers.set(impl, (w = new Worker(impl)));
+  if (!w) workers.set(impl, (w = new Worker(impl, { databaseUrl: URL_, cpuProfDir: opts['cpu-prof'], onLog: progress })));
   return w;
 };
 
