@@ -12,7 +12,7 @@ import { localDateOf } from '../domain/time.ts';
 import { foldCase, loadCase, type LoadedCase } from './caseStream.ts';
 import type { EventMetadata, EventStore, Position, RecordedEvent } from './eventStore.ts';
 import type { CaseNumberSource, Clock, IdSource } from './ports.ts';
-import { loadServiceItem } from './serviceItems.ts';
+import { loadServiceItem, type ServiceItemSource } from './serviceItems.ts';
 import type { PersonalDataVault } from './personalData.ts';
 import { splitPersonalForm } from './personalData.ts';
 import { parseInput } from './validate.ts';
@@ -25,6 +25,8 @@ export interface CaseDeps {
   readonly caseNumbers: CaseNumberSource;
   /** Seals the applicant's personal data before it reaches the store (application/personalData.ts). */
   readonly vault: PersonalDataVault;
+  /** The items' rules for submissions; without it, each submission reads the item's stream. */
+  readonly items?: ServiceItemSource | undefined;
 }
 
 /** Who is acting and how: the audit metadata every event carries. */
@@ -102,8 +104,11 @@ const execute = async (
   target: (state: CaseState) => CaseTarget | null,
   fresh = false,
 ): Promise<CaseCommandResult> => {
-  const repeat = fresh ? null : await repeatResult(deps.store, caseId, ctx);
-  if (repeat) return repeat;
+  // A repeat of a command (same commandId) is not looked up first: it is rare, and every command
+  // would pay a round trip for it. It shows itself later: the append finds the commandId recorded
+  // (and answers 'duplicate', appending nothing), or the decider refuses the command in the state
+  // the first one left (caught below), or it changes nothing (attemptOnce); each then answers with
+  // the first result.
   for (let attempt = 0; ; attempt++) {
     try {
       // a new case's stream is almost always empty: decide on that and let the append's `no_stream`
@@ -144,8 +149,11 @@ const attemptOnce = async (
   if (!verdict.allowed) throw forbidden(verdict.reason, { command: command.type });
   // 3. decide
   const events = decide(command, loaded.state);
-  if (events.length === 0)
+  if (events.length === 0) {
+    const repeat = await repeatResult(deps.store, caseId, ctx);
+    if (repeat) return repeat;
     return { caseId, version: loaded.version, position: loaded.events.at(-1)?.position ?? null, events: [], state: loaded.state, duplicate: false };
+  }
   // 4. append, checking the version we decided on
   // the reason a person gave: `reason`, or what stands for it in commands without one (a review opinion, a legal basis)
   const given = command.data as { reason?: unknown; opinion?: unknown; legalBasis?: unknown };
@@ -193,9 +201,9 @@ export const submitCase = async (deps: CaseDeps, input: unknown, ctx: CommandCon
   const data = parseInput(SubmitCaseInputSchema, input);
   if (ctx.commandId !== undefined) parseInput(CommandIdSchema, ctx.commandId, 'commandId');
   const caseId = data.caseId ?? (ctx.commandId ? caseIdForCommand(ctx.commandId, ctx.principal.id) : deps.ids.uuid());
-  const repeat = await repeatResult(deps.store, caseId, ctx);
-  if (repeat) return repeat;
-  const item = await loadServiceItem(deps.store, data.itemCode);
+  // a repeated submission is found by the append (its commandId is recorded): see `execute`; it may
+  // cost a case number that is then never used
+  const item = await (deps.items ? deps.items.load(data.itemCode) : loadServiceItem(deps.store, data.itemCode));
   if (!item) throw notFound(`no service item ${data.itemCode}`, { itemCode: data.itemCode });
   const ownerId = ctx.principal.roles.includes('applicant') ? ctx.principal.id : null;
   const itemTarget: CaseTarget = { departmentCode: item.departmentCode, regionCode: item.regionCode, ownerId };
@@ -214,7 +222,7 @@ export const submitCase = async (deps: CaseDeps, input: unknown, ctx: CommandCon
       metadata: { now },
     }),
     (s) => targetOf(s) ?? itemTarget,
-    true, // a new stream; repeats were checked above, before the case number was taken
+    true, // a new stream
   );
 };
 

@@ -17,6 +17,41 @@ export const loadServiceItem = async (store: EventStore, itemCode: string): Prom
   return state.status === 'PUBLISHED' ? state.item : null;
 };
 
+/**
+ * Where a submission finds its item's rules. `createServiceItemCache` answers from memory for
+ * `ttlMs` after a read: every submission would otherwise read the item's stream again. A revision made
+ * in this process is seen at once (`forget`); one made by another process within `ttlMs`, as if the
+ * submission had arrived that much earlier.
+ */
+export interface ServiceItemSource {
+  load(itemCode: string): Promise<ServiceItemRules | null>;
+  forget(itemCode: string): void;
+}
+
+export const createServiceItemCache = (store: EventStore, options: { readonly ttlMs?: number; readonly maxItems?: number; readonly now?: () => number } = {}): ServiceItemSource => {
+  const ttlMs = options.ttlMs ?? 1_000;
+  const maxItems = options.maxItems ?? 10_000;
+  const now = options.now ?? (() => performance.now());
+  // a read in flight is shared, so a burst of submissions for one item reads it once
+  const entries = new Map<string, { readonly at: number; readonly item: Promise<ServiceItemRules | null> }>();
+  return {
+    load(itemCode) {
+      const hit = entries.get(itemCode);
+      if (hit && now() - hit.at < ttlMs) return hit.item;
+      if (entries.size >= maxItems) entries.clear();
+      const item = loadServiceItem(store, itemCode);
+      const entry = { at: now(), item };
+      entries.set(itemCode, entry);
+      // a failed read is not remembered
+      item.catch(() => { if (entries.get(itemCode) === entry) entries.delete(itemCode); });
+      return item;
+    },
+    forget(itemCode) {
+      entries.delete(itemCode);
+    },
+  };
+};
+
 export interface PublishResult {
   readonly item: ServiceItemRules;
   readonly version: number;
@@ -25,7 +60,7 @@ export interface PublishResult {
 
 /** Publishes or revises a service item (admins). Publishing the same rules again appends nothing. */
 export const publishServiceItem = async (
-  deps: { readonly store: EventStore; readonly clock: Clock },
+  deps: { readonly store: EventStore; readonly clock: Clock; readonly items?: ServiceItemSource | undefined },
   input: unknown,
   ctx: CommandContext,
 ): Promise<PublishResult> => {
@@ -53,8 +88,10 @@ export const publishServiceItem = async (
         })),
         { expectedVersion: version === -1 ? 'no_stream' : version, head: last ? { version, hash: last.hash } : null, ...(ctx.commandId ? { commandId: ctx.commandId } : {}) },
       );
+      deps.items?.forget(item.itemCode);
       return { item, version: result.version, events: result.events };
     } catch (err) {
+      deps.items?.forget(item.itemCode);
       if (!(err instanceof GovcaseError && err.code === 'CONCURRENCY_CONFLICT' && attempt < 3)) throw err;
     }
   }

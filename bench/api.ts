@@ -4,7 +4,7 @@
  * 1. submitCase mutations at 32 connections; 2. acceptCase on the submitted cases at 32 connections;
  * 3. a `cases` query (first: 20, a clerk's department, with totalCount) at 64 connections; 4. `case(id)`
  * at 64; 5. the `cases` page without totalCount at 64;
- * and the server's RSS after each. Prints a table; `--json` prints one line per measurement.
+ * and the server's RSS after each. `--only submitCase,acceptCase` runs just those phases. Prints a table; `--json` prints one line per measurement.
  */
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
@@ -13,7 +13,16 @@ import autocannon from 'autocannon';
 import pg from 'pg';
 import { signToken } from '../graphql/auth.ts';
 
-const { values } = parseArgs({ options: { seconds: { type: 'string', default: '10' }, json: { type: 'boolean', default: false } } });
+const PHASES = ['submitCase', 'acceptCase', 'casesQuery', 'caseById', 'casesPage'] as const;
+const { values } = parseArgs({ options: {
+  seconds: { type: 'string', default: '10' }, json: { type: 'boolean', default: false },
+  // --only submitCase,acceptCase: run (and report) just these phases; submitCase always runs, since the
+  // others need its cases
+  only: { type: 'string', default: PHASES.join(',') },
+} });
+const only = new Set(values.only.split(',').map((s) => s.trim()).filter(Boolean));
+for (const p of only) if (!(PHASES as readonly string[]).includes(p)) throw new Error(`--only: unknown phase ${p} (phases: ${PHASES.join(', ')})`);
+const wanted = (p: (typeof PHASES)[number]) => only.has(p);
 const seconds = Number(values.seconds);
 const url = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const schema = 'bench_api';
@@ -77,6 +86,7 @@ const run = (title: string, connections: number, token: string, body: () => stri
 
 const results: { bench: string; connections: number; requestsPerSec: number; p50: number; p99: number; non2xx: number; errors: number; rssMb: number }[] = [];
 const record = async (bench: string, connections: number, r: autocannon.Result) => {
+  if (!wanted(bench as (typeof PHASES)[number])) return;
   results.push({ bench, connections, requestsPerSec: Math.round(r.requests.average), p50: r.latency.p50, p99: r.latency.p99, non2xx: r.non2xx, errors: r.errors, rssMb: Math.round(await rss()) });
   say(`${bench}: ${Math.round(r.requests.average)} req/s, p50 ${r.latency.p50} ms, p99 ${r.latency.p99} ms, non-2xx ${r.non2xx}`);
 };
@@ -89,26 +99,33 @@ await record('submitCase', 32, await run('submit', 32, tokens.applicant, submitB
   if (m) caseIds.push(m[1]!); else graphqlErrors++;
 }));
 let next = 0;
+if (wanted('acceptCase')) {
 say(`acceptCase × 32 over ${caseIds.length} submitted cases`);
 await record('acceptCase', 32, await run('accept', 32, tokens.clerk, () => JSON.stringify({
   query: 'mutation($i: CaseCommandInput!) { acceptCase(input: $i) { version } }',
   variables: { i: { caseId: caseIds[next++ % caseIds.length], commandId: randomUUID() } },
 }), (b) => { if (b.includes('"errors"') && !b.includes('INVALID_TRANSITION')) graphqlErrors++; }));
+}
+if (wanted('casesQuery')) {
 say('cases query × 64');
 await record('casesQuery', 64, await run('cases', 64, tokens.clerk, () => JSON.stringify({
   query: '{ cases(first: 20) { totalCount edges { node { caseNumber status deadline alertLevel } } } }',
 }), (b) => { if (b.includes('"errors"')) graphqlErrors++; }));
-
+}
+if (wanted('caseById')) {
 say('case(id) query × 64');
 let pick = 0;
 await record('caseById', 64, await run('case', 64, tokens.clerk, () => JSON.stringify({
   query: 'query($id: ID!) { case(id: $id) { caseNumber status deadline alertLevel remainingWorkingDays } }',
   variables: { id: caseIds[pick++ % caseIds.length] },
 }), (b) => { if (b.includes('"errors"')) graphqlErrors++; }));
+}
+if (wanted('casesPage')) {
 say('cases query without totalCount × 64');
 await record('casesPage', 64, await run('casesPage', 64, tokens.clerk, () => JSON.stringify({
   query: '{ cases(first: 20) { edges { node { caseNumber status deadline alertLevel } } } }',
 }), (b) => { if (b.includes('"errors"')) graphqlErrors++; }));
+}
 
 server.kill('SIGTERM');
 await new Promise((r) => server.once('exit', r));

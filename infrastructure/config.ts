@@ -33,6 +33,8 @@ export const EnvSchema = z.object({
   UNDER_PRESSURE_RETRY_AFTER_S: z.coerce.number().int().min(1).max(3_600).default(5),
   GOVCASE_MASTER_KEY: z.string().regex(/^[0-9a-fA-F]{32}$/, '32 hex characters').optional(),
   DEADLINE_CLOCK: z.enum(['on', 'off']).default('on'),
+  // how long a submission may use a service item's rules read earlier (0: read them every time)
+  SERVICE_ITEM_CACHE_MS: z.coerce.number().int().min(0).max(60_000).default(1_000),
   DEADLINE_CLOCK_INTERVAL_MS: z.coerce.number().int().min(1_000).max(86_400_000).default(60_000),
   GOVCASE_SIGNING_KEY: z.string().regex(/^[0-9a-fA-F]{64}$/, '64 hex characters (an SM2 private key)').optional(),
   GOVCASE_SIGNING_KEY_FILE: z.string().min(1).optional(),

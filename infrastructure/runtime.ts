@@ -2,6 +2,7 @@ import path from 'node:path';
 import type pg from 'pg';
 import { createEventStore, type EventStore, type EventStoreAdapter } from '../application/eventStore.ts';
 import type { CaseDeps } from '../application/cases.ts';
+import { createServiceItemCache } from '../application/serviceItems.ts';
 import { randomIds, systemClock } from '../application/ports.ts';
 import type { Env } from './config.ts';
 import { getPostgresCaseNumbers } from './postgres/caseNumbers.ts';
@@ -76,7 +77,8 @@ export const startRuntime = async (env: Env, log: (msg: string) => void): Promis
       name: 'GOVCASE_MASTER_KEY', value: env.GOVCASE_MASTER_KEY, home: env.GOVCASE_HOME, production: env.NODE_ENV === 'production', log,
     });
     const vault = createVault({ masterKeyHex: masterKey, keys: getPostgresKeyRing(pool) });
-    const deps: CaseDeps = { store, clock: systemClock, ids: randomIds, caseNumbers: getPostgresCaseNumbers(pool), vault };
+    const items = env.SERVICE_ITEM_CACHE_MS > 0 ? createServiceItemCache(store, { ttlMs: env.SERVICE_ITEM_CACHE_MS }) : undefined;
+    const deps: CaseDeps = { store, clock: systemClock, ids: randomIds, caseNumbers: getPostgresCaseNumbers(pool), vault, items };
     const blindIndex = vault.subjectOf;
     const projections = createProjections({ blindIndex, exchangeTargets: configuredExchangeTargets(env) });
     // read-model tables exist before anything (the deadline clock, the API) reads them

@@ -45,6 +45,8 @@ export interface ProjectionRunner {
 }
 
 const LOCK_CLASS = 0x6763; // 'gc'
+/** How long the checkpoint of a projection may stay behind events it had nothing to do with. */
+const SKIP_WINDOW_MS = 100;
 
 export const lockKey = (schema: string, name: string): number => {
   let h = 0x811c9dc5;
@@ -71,6 +73,11 @@ export const ensureCheckpoint = async (db: pg.ClientBase | pg.Pool, name: string
 /**
  * Applies one page in one transaction. Returns false (and changes nothing) when the checkpoint is no
  * longer `expected`: someone else moved it (a switch-over, another runner).
+ *
+ * Three round trips when the projection has something to do (one for `begin`, the lock and the
+ * checkpoint; the projection's own; one for the new checkpoint, its notification and `commit`), two
+ * when not. The statements grouped in one simple query carry no client data: the lock key is a
+ * number, the names and positions are quoted with the driver's `escapeLiteral`.
  */
 export const applyPage = async (
   pool: pg.Pool,
@@ -84,23 +91,40 @@ export const applyPage = async (
   const last = page[page.length - 1];
   if (!last) return true;
   const wanted = projection.eventTypes ? page.filter((e) => projection.eventTypes!.includes(e.type)) : page;
+  return commitPage(pool, schema, projection, checkpointName, suffix, expected, wanted, last.position, page.length);
+};
+
+/** `applyPage` for events already filtered: `wanted` (maybe none) brings the checkpoint to `to`, `count` events on. */
+const commitPage = async (
+  pool: pg.Pool,
+  schema: string,
+  projection: Projection,
+  checkpointName: string,
+  suffix: string,
+  expected: string | null,
+  wanted: readonly RecordedEvent[],
+  to: string,
+  count: number,
+): Promise<boolean> => {
   const client = await pool.connect();
+  const lit = (v: string) => client.escapeLiteral(v);
   try {
-    await client.query('begin');
-    await client.query('select pg_advisory_xact_lock($1, $2)', [LOCK_CLASS, lockKey(schema, projection.name)]);
-    const cp = await client.query<{ position: string | null }>('select position from projection_checkpoints where name = $1 for update', [checkpointName]);
-    if ((cp.rows[0]?.position ?? null) !== expected) {
+    const opened = (await client.query(
+      `begin; select pg_advisory_xact_lock(${LOCK_CLASS}, ${lockKey(schema, projection.name)});
+       select position from projection_checkpoints where name = ${lit(checkpointName)} for update`,
+    )) as unknown as pg.QueryResult<{ position: string | null }>[];
+    if ((opened[2]?.rows[0]?.position ?? null) !== expected) {
       await client.query('rollback');
       return false;
     }
     if (wanted.length > 0) await projection.apply(client, wanted, tableNames(suffix));
-    const { tx, pos } = parsePosition(last.position);
+    const { tx, pos } = parsePosition(to);
     await client.query(
-      `update projection_checkpoints set position = $2, tx_id = $3::xid8, pos = $4, events = events + $5, updated_at = now() where name = $1`,
-      [checkpointName, last.position, tx, pos, page.length],
+      `update projection_checkpoints set position = ${lit(to)}, tx_id = ${lit(tx)}::xid8, pos = ${lit(pos)}::bigint,
+              events = events + ${Math.trunc(count)}, updated_at = now() where name = ${lit(checkpointName)};
+       select pg_notify(${lit(`govcase_proj_${schema}`)}, ${lit(`${checkpointName} ${to}`)});
+       commit`,
     );
-    await client.query(`select pg_notify($1, $2)`, [`govcase_proj_${schema}`, `${checkpointName} ${last.position}`]);
-    await client.query('commit');
     return true;
   } catch (err) {
     await client.query('rollback').catch(() => {});
@@ -178,17 +202,60 @@ export const createProjectionRunner = (options: ProjectionRunnerOptions): Projec
         while (!signal.aborted) {
           const { position } = await ensureCheckpoint(pool, projection.name);
           state.set(projection.name, 'running');
+          // `cursor`: the last event handled; `stored`: the checkpoint's row. They differ only after pages
+          // that held nothing for this projection: those commit nothing at once, but at most
+          // SKIP_WINDOW_MS later (by the next page, or by the flush timer when the log goes quiet),
+          // with the count of events they held. Replaying skipped events after a crash changes nothing.
           let cursor = position;
+          let stored = position;
+          let skipped = 0;
+          let storedAt = performance.now();
           let moved = false;
-          for await (const page of store.subscribeToAll({ after: cursor, batchSize, signal })) {
-            if (!(await applyPage(pool, schema, projection, projection.name, '', cursor, page))) {
-              moved = true;
-              break;
+          let flushTimer: NodeJS.Timeout | null = null;
+          let serial: Promise<unknown> = Promise.resolve();
+          // commits run one at a time, and read what they commit when they run: the checkpoint moves
+          // from `stored` to `page.to` (a flush: to `cursor`), counting the skipped events and the page's
+          const commit = (wanted: readonly RecordedEvent[], page?: { readonly to: string; readonly count: number }) => {
+            const run = serial.then(async () => {
+              const to = page?.to ?? cursor;
+              if (to === stored || to === null) return true;
+              const ok = await commitPage(pool, schema, projection, projection.name, '', stored, wanted, to, skipped + (page?.count ?? 0));
+              if (ok) { stored = to; skipped = 0; storedAt = performance.now(); }
+              return ok;
+            });
+            serial = run.catch(() => {});
+            return run;
+          };
+          const flushSkipped = () => {
+            flushTimer = null;
+            if (signal.aborted) return;
+            // a failure or a moved checkpoint is found again by the loop's next commit
+            commit([]).then((ok) => { if (ok) signals.emit('moved', projection.name); }, () => {});
+          };
+          try {
+            for await (const page of store.subscribeToAll({ after: cursor, batchSize, signal })) {
+              const last = page[page.length - 1]!.position;
+              const wanted = projection.eventTypes ? page.filter((e) => projection.eventTypes!.includes(e.type)) : page;
+              if (wanted.length === 0 && performance.now() - storedAt < SKIP_WINDOW_MS) {
+                cursor = last;
+                skipped += page.length;
+                flushTimer ??= setTimeout(flushSkipped, SKIP_WINDOW_MS);
+              } else {
+                if (!(await commit(wanted, { to: last, count: page.length }))) {
+                  moved = true;
+                  break;
+                }
+                cursor = last;
+              }
+              backoff = 500;
+              committed.emit('batch', projection.name, page, cursor!);
+              signals.emit('moved', projection.name);
             }
-            cursor = page[page.length - 1]!.position;
-            backoff = 500;
-            committed.emit('batch', projection.name, page, cursor);
-            signals.emit('moved', projection.name);
+          } finally {
+            if (flushTimer) clearTimeout(flushTimer);
+            // on the way out (a stop, a lost leadership, a failure), what was skipped is recorded if it can be
+            if (!moved) await commit([]).catch(() => {});
+            await serial;
           }
           if (moved) log(`projection ${projection.name}: checkpoint moved elsewhere (switch-over); continuing from it`);
         }

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import type pg from 'pg';
 import { GovcaseError, unavailable, validationFailed } from '../../domain/errors.ts';
@@ -84,7 +85,10 @@ const clampLimit = (limit: number | undefined, fallback: number, max: number) =>
 export const getPostgresEventStoreAdapter = (options: PostgresEventStoreOptions): EventStoreAdapter => {
   const { pool } = options;
   const schema = options.schema ?? 'public';
-  const notifier = createNotifier(options.connectionString, `govcase_${schema}`);
+  // this store's NOTIFY payload: its own commits wake its subscribers directly (`announce`), so the
+  // listener skips them; other processes' (and older versions' empty payloads) wake everyone
+  const self = `store ${randomUUID()}`;
+  const notifier = createNotifier(options.connectionString, `govcase_${schema}`, undefined, { ignore: self });
   const idlePollMs = options.idlePollMs ?? 250;
   let closed = false;
 
@@ -190,14 +194,35 @@ export const getPostgresEventStoreAdapter = (options: PostgresEventStoreOptions)
     lastNotify = performance.now();
     notifyAgain = false;
     notifying = pool
-      .query({ name: `govcase_notify_${schema}`, text: 'select pg_notify($1, $2)', values: [`govcase_${schema}`, ''] })
+      .query({ name: `govcase_notify_${schema}`, text: 'select pg_notify($1, $2)', values: [`govcase_${schema}`, self] })
       .then(() => {}, () => {})
       .finally(() => {
         notifying = null;
         if (notifyAgain && !closed) requestNotify();
       });
   };
+  // Nobody else listening (one node, the usual case): no NOTIFY at all. Whether another backend listens
+  // on the channel is asked at most once a second, while appends happen; until the first answer, and
+  // whenever the question fails, the NOTIFY is sent. A node that starts listening is heard of within
+  // a second; its subscribers meanwhile find new events by their idle poll.
+  const listenQuery = `listen "govcase_${schema}"`;
+  let othersListen = true;
+  let askedAt = -Infinity;
+  const askWhoListens = () => {
+    askedAt = performance.now();
+    pool
+      .query<{ others: boolean }>({
+        name: `govcase_listeners_${schema}`,
+        text: `select exists (select 1 from pg_stat_activity
+                 where datname = current_database() and pid <> $1 and query = $2 and backend_type = 'client backend')
+                 or current_setting('track_activities') <> 'on' as others`,
+        values: [notifier.listenerPid() ?? 0, listenQuery],
+      })
+      .then((r) => { othersListen = r.rows[0]?.others !== false; }, () => { othersListen = true; });
+  };
   const requestNotify = () => {
+    if (performance.now() - askedAt > 1_000) askWhoListens();
+    if (!othersListen) return;
     if (notifying || notifyTimer) {
       notifyAgain = true;
       return;
@@ -227,6 +252,27 @@ export const getPostgresEventStoreAdapter = (options: PostgresEventStoreOptions)
     text += ' order by tx_id, position limit $3';
     const res = await query<EventRow>({ name: types?.length ? `govcase_read_all_types_${schema}` : `govcase_read_all_${schema}`, text, values }, 'read all');
     return res.rows.map(toRecorded);
+  };
+
+  // The subscribers of one process mostly stand at the same place (the head) and are woken together,
+  // so they would each read the same page. A page read since the last wake-up is shared instead, also
+  // while the read is in flight. A shared page is never less than a new read would give, but for a
+  // transaction that ended without a wake-up and so uncovered more events (those follow the page: see
+  // "Global order" in docs/event-store.md), which the next read finds. An empty page is not kept: the
+  // wait for a hidden commit (subscribeToAll) must read again. Pages are shared: consumers must not
+  // change them (RecordedEvent is readonly).
+  const sharedPages = new Map<string, { readonly wakes: number; readonly page: Promise<RecordedEvent[]> }>();
+  const readShared = (after: { tx: bigint; pos: bigint }, limit: number): Promise<RecordedEvent[]> => {
+    const key = `${after.tx}:${after.pos}:${limit}`;
+    const wakes = notifier.wakes();
+    const hit = sharedPages.get(key);
+    if (hit && hit.wakes === wakes) return hit.page;
+    const entry = { wakes, page: readPage(after, limit) };
+    sharedPages.set(key, entry);
+    const drop = () => { if (sharedPages.get(key) === entry) sharedPages.delete(key); };
+    entry.page.then((p) => { if (p.length === 0) drop(); }, drop);
+    if (sharedPages.size > 64) sharedPages.delete(sharedPages.keys().next().value!);
+    return entry.page;
   };
 
   return {
@@ -270,11 +316,18 @@ export const getPostgresEventStoreAdapter = (options: PostgresEventStoreOptions)
     async *subscribeToAll(opts: SubscribeOptions = {}) {
       let cursor = parsePosition(opts.after);
       const batchSize = clampLimit(opts.batchSize, 1_000, 10_000);
+      // A read follows every wake-up (a commit here, or another process's NOTIFY), never a clock:
+      // the wake-up count is taken before each read, and a wake-up during the read means read again.
+      // One exception: a wake-up whose events a read does not find, because an older transaction is
+      // still open (the visible horizon stops there). Then the read is retried after 1, 2, 4 … ms,
+      // backing off to the idle poll, which also covers a lost LISTEN connection.
       let delay = 1;
+      let sinceNonEmpty = notifier.wakes();
       while (!opts.signal?.aborted && !closed) {
+        const before = notifier.wakes();
         let page: RecordedEvent[];
         try {
-          page = await readPage(cursor, batchSize);
+          page = await readShared(cursor, batchSize);
         } catch (err) {
           if (!(err instanceof GovcaseError && err.code === 'UNAVAILABLE')) throw err;
           // the database is away: wait and try again; the cursor is where it was
@@ -283,13 +336,15 @@ export const getPostgresEventStoreAdapter = (options: PostgresEventStoreOptions)
         }
         if (page.length > 0) {
           cursor = parsePosition(page[page.length - 1]!.position);
+          sinceNonEmpty = before;
           delay = 1;
           yield page;
           continue;
         }
-        // nothing visible: wait for a commit's notification; a notified batch may still be hidden
-        // behind an older transaction, so retry soon after, backing off to the idle poll
-        const why = await notifier.wait(delay, opts.signal);
+        // nothing visible. Woken since the last read that found something: that commit may be hidden
+        // behind an older transaction, so look again soon; otherwise sleep until woken (or the idle poll)
+        const hidden = before !== sinceNonEmpty;
+        const why = await notifier.wait(hidden ? delay : idlePollMs, opts.signal, before);
         delay = why === 'notified' ? 1 : Math.min(delay * 2, idlePollMs);
       }
     },

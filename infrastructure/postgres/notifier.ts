@@ -8,19 +8,35 @@ import pg from 'pg';
 export interface Notifier {
   /** Wakes this process's waiters now (a commit made here needs no round trip through PostgreSQL). */
   wakeLocal(): void;
-  /** Resolves on the next notification, after `timeoutMs`, or when `signal` aborts. */
-  wait(timeoutMs: number, signal?: AbortSignal): Promise<'notified' | 'timeout' | 'aborted'>;
+  /** The backend pid of the LISTEN connection, null while it is not connected. */
+  listenerPid(): number | null;
+  /** How many wake-ups there have been: taken before a read, and given to `wait` after it. */
+  wakes(): number;
+  /**
+   * Resolves on the next notification, after `timeoutMs`, or when `signal` aborts; at once
+   * ('notified') when there has been a wake-up since `since` (a count from `wakes()`), so one that came
+   * while the caller was reading is never slept through.
+   */
+  wait(timeoutMs: number, signal?: AbortSignal, since?: number): Promise<'notified' | 'timeout' | 'aborted'>;
   close(): Promise<void>;
 }
 
-export const createNotifier = (connectionString: string, channel: string, onPayload?: (payload: string) => void): Notifier => {
+/**
+ * `ignore`: a payload this process sends itself after it has already woken its own waiters
+ * (`wakeLocal`); hearing it back from PostgreSQL would only wake them again for nothing.
+ */
+export const createNotifier = (
+  connectionString: string, channel: string, onPayload?: (payload: string) => void, options: { readonly ignore?: string } = {},
+): Notifier => {
   const waiters = new Set<() => void>();
   let client: pg.Client | null = null;
   let closed = false;
   let starting: Promise<void> | null = null;
   let backoff = 100;
 
+  let wakes = 0;
   const wakeAll = () => {
+    wakes++;
     for (const w of [...waiters]) w();
   };
 
@@ -30,6 +46,7 @@ export const createNotifier = (connectionString: string, channel: string, onPayl
       try {
         await c.connect();
         c.on('notification', (n) => {
+          if (options.ignore !== undefined && n.payload === options.ignore) return;
           if (onPayload && n.payload) onPayload(n.payload);
           wakeAll();
         });
@@ -72,9 +89,12 @@ export const createNotifier = (connectionString: string, channel: string, onPayl
 
   return {
     wakeLocal: wakeAll,
-    wait(timeoutMs, signal) {
+    wakes: () => wakes,
+    listenerPid: () => (client as (pg.Client & { processID?: number }) | null)?.processID ?? null,
+    wait(timeoutMs, signal, since) {
       void ensure();
       if (signal?.aborted) return Promise.resolve('aborted');
+      if (since !== undefined && since !== wakes) return Promise.resolve('notified');
       return new Promise((resolve) => {
         const done = (why: 'notified' | 'timeout' | 'aborted') => {
           waiters.delete(onNotify);
