@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { handleCaseCommand, submitCase, type CaseDeps } from '../../application/cases.ts';
-import { publishServiceItem } from '../../application/serviceItems.ts';
+import { createServiceItemCache, publishServiceItem } from '../../application/serviceItems.ts';
 import { caseStreamId } from '../../domain/case/events.ts';
 import { isValidCaseNumber } from '../../domain/caseNumber.ts';
 import { getPostgresCaseNumbers } from '../../infrastructure/postgres/caseNumbers.ts';
@@ -137,6 +137,39 @@ describe('command handling on PostgreSQL', () => {
     const results = await Promise.all(Array.from({ length: 5 }, () => submitCase(deps, submitInput(itemCode), { principal: people.applicant, commandId })));
     expect(new Set(results.map((r) => r.caseId)).size).toBe(1);
     expect(results.filter((r) => !r.duplicate)).toHaveLength(1);
+  });
+
+  it('a repeated no-op command answers with the first result, without a lookup beforehand', async () => {
+    const id = await newCase();
+    const commandId = randomUUID();
+    const first = await handleCaseCommand(deps, id, { type: 'AcceptCase', data: {} }, { principal: people.clerk, commandId });
+    // with the same expectedVersion the client sent the first time: the repeat, not a conflict
+    const again = await handleCaseCommand(deps, id, { type: 'AcceptCase', data: {} }, { principal: people.clerk, commandId, expectedVersion: 0 });
+    expect(again).toMatchObject({ duplicate: true, version: first.version, position: first.position });
+    expect((await deps.store.readStream(caseStreamId(id))).length).toBe(2);
+  });
+
+  it('service items cached for submissions: a revision here is seen at once, one from elsewhere after the TTL', async () => {
+    let now = 0;
+    const items = createServiceItemCache(deps.store, { ttlMs: 1_000, now: () => now });
+    const cached: CaseDeps = { ...deps, items };
+    const code = itemInput().itemCode;
+    await publishServiceItem(cached, itemInput(code), { principal: people.admin });
+    const limitOf = async (d: CaseDeps) => {
+      const r = await submitCase(d, submitInput(code), { principal: people.applicant, commandId: randomUUID() });
+      return r.state.status === 'NONE' ? null : r.state.item.promisedLimitDays;
+    };
+    expect(await limitOf(cached)).toBe(10);
+    // revised through the cached deps: forgotten, the next submission has the new rules
+    await publishServiceItem(cached, { ...itemInput(code), promisedLimitDays: 8 }, { principal: people.admin });
+    expect(await limitOf(cached)).toBe(8);
+    // revised by another process (deps without this cache): seen once the entry is older than the TTL
+    await publishServiceItem(deps, { ...itemInput(code), promisedLimitDays: 6 }, { principal: people.admin });
+    expect(await limitOf(cached)).toBe(8);
+    now += 1_001;
+    expect(await limitOf(cached)).toBe(6);
+    // an unknown item is NOT_FOUND through the cache too
+    expect(await codeOf(submitCase(cached, submitInput('NO-SUCH-ITEM'), { principal: people.applicant }))).toBe('NOT_FOUND');
   });
 
   it('concurrency: 20 commands with the same expectedVersion, one succeeds, 19 CONCURRENCY_CONFLICT', async () => {
