@@ -219,8 +219,10 @@ export const createProjectionRunner = (options: ProjectionRunnerOptions): Projec
             const run = serial.then(async () => {
               const to = page?.to ?? cursor;
               if (to === stored || to === null) return true;
-              const ok = await commitPage(pool, schema, projection, projection.name, '', stored, wanted, to, skipped + (page?.count ?? 0));
-              if (ok) { stored = to; skipped = 0; storedAt = performance.now(); }
+              // pages skipped while this commit is in flight come after `to`: they stay counted for the next
+              const counted = skipped;
+              const ok = await commitPage(pool, schema, projection, projection.name, '', stored, wanted, to, counted + (page?.count ?? 0));
+              if (ok) { stored = to; skipped -= counted; storedAt = performance.now(); }
               return ok;
             });
             serial = run.catch(() => {});
