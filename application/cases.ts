@@ -51,6 +51,7 @@ export interface CaseCommandResult {
   readonly duplicate: boolean;
 }
 
+const CaseIdSchema = z.uuid();
 const CommandIdSchema = z.string().trim().min(1).max(128).regex(/^[\w.:-]+$/, 'letters, digits, _ . : - only');
 const MAX_RETRIES = 3;
 
@@ -171,7 +172,7 @@ const attemptOnce = async (
 };
 
 export const handleCaseCommand = async (deps: CaseDeps, caseId: string, input: CaseCommandInput, ctx: CommandContext): Promise<CaseCommandResult> => {
-  parseInput(z.uuid(), caseId, 'caseId');
+  parseInput(CaseIdSchema, caseId, 'caseId');
   if (ctx.commandId !== undefined) parseInput(CommandIdSchema, ctx.commandId, 'commandId');
   const schema = CaseCommandSchemas[input.type];
   if (!schema) throw validationFailed('type', `unknown command ${String((input as { type: unknown }).type)}`);

@@ -10,6 +10,11 @@ export interface Upcaster {
   readonly type: string;
   readonly description: string;
   readonly from: z.ZodType;
+  /**
+   * A cheap test that rules out current shapes before `from` is tried: events are folded on every
+   * command and by every projection, and a zod parse that fails builds its issues and messages.
+   */
+  readonly mayBeOld?: (data: unknown) => boolean;
   readonly up: (old: never) => unknown;
 }
 
@@ -24,6 +29,11 @@ export const caseUpcasters: readonly Upcaster[] = [
     type: 'CaseSubmitted',
     description: 'v1 → v2: numeric GB/T 39046 channel code → Channel enum; ownerId added (null)',
     from: CaseSubmittedV1,
+    // the v2 channel is an enum name (WINDOW, PC, …); v1's is one digit, as a string or a number
+    mayBeOld: (data) => {
+      const channel = (data as { channel?: unknown } | null)?.channel;
+      return typeof channel === 'number' || (typeof channel === 'string' && channel.length === 1);
+    },
     up: (old: z.infer<typeof CaseSubmittedV1>) => ({
       ...old,
       channel: channelCodes[String(old.channel) as keyof typeof channelCodes],
@@ -38,6 +48,7 @@ export const createUpcast = (upcasters: readonly Upcaster[]) => {
   return (type: string, data: unknown): unknown => {
     let current = data;
     for (const u of byType.get(type) ?? []) {
+      if (u.mayBeOld && !u.mayBeOld(current)) continue;
       const parsed = u.from.safeParse(current);
       if (parsed.success) current = u.up(parsed.data as never);
     }
