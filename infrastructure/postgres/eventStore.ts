@@ -267,6 +267,9 @@ export const getPostgresEventStoreAdapter = (options: PostgresEventStoreOptions)
     const wakes = notifier.wakes();
     const hit = sharedPages.get(key);
     if (hit && hit.wakes === wakes) return hit.page;
+    // a page from before the last wake-up is never handed out again: it goes (so only this
+    // wake-up's pages are held, a few at most)
+    for (const [k, e] of sharedPages) if (e.wakes !== wakes) sharedPages.delete(k);
     const entry = { wakes, page: readPage(after, limit) };
     sharedPages.set(key, entry);
     const drop = () => { if (sharedPages.get(key) === entry) sharedPages.delete(key); };
