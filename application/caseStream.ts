@@ -2,7 +2,7 @@ import type { CaseEvent } from '../domain/case/events.ts';
 import { caseStreamId } from '../domain/case/events.ts';
 import { upcastCaseEventData } from '../domain/case/upcasters.ts';
 import { evolve, initialCaseState, type CaseState } from '../domain/case/state.ts';
-import type { EventStore, RecordedEvent, StreamHead } from './eventStore.ts';
+import type { EventStore, Position, RecordedEvent, StreamHead } from './eventStore.ts';
 
 /**
  * Reading a case back: the one place stored events become domain events (where an upcaster for
@@ -15,6 +15,9 @@ export interface LoadedCase {
   /** -1 when the stream does not exist */
   readonly version: number;
   readonly head: StreamHead | null;
+  /** The position of the last event (null when the stream does not exist). */
+  readonly position: Position | null;
+  /** The events read (empty when the state came from the write side's cache). */
   readonly events: readonly RecordedEvent[];
 }
 
@@ -28,6 +31,7 @@ export const loadCase = async (store: EventStore, caseId: string): Promise<Loade
     state: foldCase(events),
     version: last ? last.revision : -1,
     head: last ? { version: last.revision, hash: last.hash } : null,
+    position: last?.position ?? null,
     events,
   };
 };

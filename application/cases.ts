@@ -9,6 +9,7 @@ import { concurrencyConflict, forbidden, GovcaseError, notFound, validationFaile
 import { authorizeCaseCommand, caseCommandGrants, type CaseTarget, type Principal } from '../domain/permissions.ts';
 import { serviceItemStreamId } from '../domain/serviceItem/serviceItem.ts';
 import { localDateOf } from '../domain/time.ts';
+import type { CaseStateCache } from './caseCache.ts';
 import { foldCase, loadCase, type LoadedCase } from './caseStream.ts';
 import type { EventMetadata, EventStore, Position, RecordedEvent } from './eventStore.ts';
 import type { CaseNumberSource, Clock, IdSource } from './ports.ts';
@@ -27,6 +28,8 @@ export interface CaseDeps {
   readonly vault: PersonalDataVault;
   /** The items' rules for submissions; without it, each submission reads the item's stream. */
   readonly items?: ServiceItemSource | undefined;
+  /** Cases' states as of their last command here (application/caseCache.ts); without it, every command reads its stream. */
+  readonly cache?: CaseStateCache | undefined;
 }
 
 /** Who is acting and how: the audit metadata every event carries. */
@@ -94,7 +97,7 @@ const repeatResult = async (store: EventStore, caseId: string, ctx: CommandConte
   return { caseId, version: record.toRevision, position: record.position, events: [], state: loaded.state, duplicate: true };
 };
 
-const NEW_CASE: LoadedCase = Object.freeze({ state: foldCase([]), version: -1, head: null, events: [] });
+const NEW_CASE: LoadedCase = Object.freeze({ state: foldCase([]), version: -1, head: null, position: null, events: [] });
 
 /** 1. load → 2. authorise → 3. decide → 4. append; retried on a conflict the client did not ask to see. */
 const execute = async (
@@ -134,41 +137,72 @@ const attemptOnce = async (
   build: (state: CaseState, now: string) => CaseCommand,
   target: (state: CaseState) => CaseTarget | null,
   assumeNew = false,
+  useCache = true,
 ): Promise<CaseCommandResult> => {
-  // 1. read the stream and fold it
-  const loaded = assumeNew ? NEW_CASE : await loadCase(deps.store, caseId);
+  // 1. the case as this process last left it, else read the stream and fold it
+  const cache = deps.cache;
+  const cached = assumeNew || !useCache ? undefined : cache?.get(caseId);
+  let loaded: LoadedCase;
+  if (assumeNew) loaded = NEW_CASE;
+  else if (cached) loaded = { state: cached.state, version: cached.version, head: cached.head, position: cached.position, events: [] };
+  else {
+    loaded = await loadCase(deps.store, caseId);
+    if (loaded.head) cache?.set(caseId, { state: loaded.state, version: loaded.version, head: loaded.head, position: loaded.position });
+  }
+  // a refusal or a no-op is never answered from memory: the stream is read and the command decided again
+  const fromStream = () => {
+    cache?.delete(caseId);
+    return attemptOnce(deps, caseId, ctx, build, target, false, false);
+  };
   const now = deps.clock.now().toISOString();
-  const command = build(loaded.state, now);
-  if (ctx.expectedVersion !== undefined && ctx.expectedVersion !== loaded.version)
-    throw concurrencyConflict(`the case is at version ${loaded.version}, expected ${ctx.expectedVersion}`, {
-      expectedVersion: ctx.expectedVersion, actualVersion: loaded.version,
-    });
-  // 2. may this principal do it here?
-  const t = target(loaded.state);
-  if (!t) throw notFound(`no case ${caseId}`, { caseId });
-  const verdict = authorizeCaseCommand(ctx.principal, command.type, t);
-  if (!verdict.allowed) throw forbidden(verdict.reason, { command: command.type });
-  // 3. decide
-  const events = decide(command, loaded.state);
+  let command: CaseCommand;
+  let events: ReturnType<typeof decide>;
+  try {
+    command = build(loaded.state, now);
+    if (ctx.expectedVersion !== undefined && ctx.expectedVersion !== loaded.version)
+      throw concurrencyConflict(`the case is at version ${loaded.version}, expected ${ctx.expectedVersion}`, {
+        expectedVersion: ctx.expectedVersion, actualVersion: loaded.version,
+      });
+    // 2. may this principal do it here?
+    const t = target(loaded.state);
+    if (!t) throw notFound(`no case ${caseId}`, { caseId });
+    const verdict = authorizeCaseCommand(ctx.principal, command.type, t);
+    if (!verdict.allowed) throw forbidden(verdict.reason, { command: command.type });
+    // 3. decide
+    events = decide(command, loaded.state);
+  } catch (err) {
+    if (cached && err instanceof GovcaseError) return fromStream();
+    throw err;
+  }
   if (events.length === 0) {
+    if (cached) return fromStream();
     const repeat = await repeatResult(deps.store, caseId, ctx);
     if (repeat) return repeat;
-    return { caseId, version: loaded.version, position: loaded.events.at(-1)?.position ?? null, events: [], state: loaded.state, duplicate: false };
+    return { caseId, version: loaded.version, position: loaded.position, events: [], state: loaded.state, duplicate: false };
   }
-  // 4. append, checking the version we decided on
+  // 4. append, checking the version we decided on (which proves a remembered state current)
   // the reason a person gave: `reason`, or what stands for it in commands without one (a review opinion, a legal basis)
   const given = command.data as { reason?: unknown; opinion?: unknown; legalBasis?: unknown };
   const metadata = metadataFor(ctx, command.type, now, given.reason ?? given.opinion ?? given.legalBasis);
-  const result = await deps.store.appendToStream(
-    caseStreamId(caseId),
-    events.map((e) => ({ type: e.type, data: e.data, metadata })),
-    { expectedVersion: loaded.version === -1 ? 'no_stream' : loaded.version, head: loaded.head, ...(ctx.commandId ? { commandId: ctx.commandId } : {}) },
-  );
-  if (result.duplicate) return (await repeatResult(deps.store, caseId, ctx))!;
-  return {
-    caseId, version: result.version, position: result.position, events: result.events,
-    state: foldCase(result.events, loaded.state), duplicate: false,
-  };
+  let result: Awaited<ReturnType<EventStore['appendToStream']>>;
+  try {
+    result = await deps.store.appendToStream(
+      caseStreamId(caseId),
+      events.map((e) => ({ type: e.type, data: e.data, metadata })),
+      { expectedVersion: loaded.version === -1 ? 'no_stream' : loaded.version, head: loaded.head, ...(ctx.commandId ? { commandId: ctx.commandId } : {}) },
+    );
+  } catch (err) {
+    cache?.delete(caseId);
+    throw err;
+  }
+  if (result.duplicate) {
+    cache?.delete(caseId);
+    return (await repeatResult(deps.store, caseId, ctx))!;
+  }
+  const state = foldCase(result.events, loaded.state);
+  const last = result.events[result.events.length - 1]!;
+  cache?.set(caseId, { state, version: result.version, head: { version: last.revision, hash: last.hash }, position: result.position });
+  return { caseId, version: result.version, position: result.position, events: result.events, state, duplicate: false };
 };
 
 export const handleCaseCommand = async (deps: CaseDeps, caseId: string, input: CaseCommandInput, ctx: CommandContext): Promise<CaseCommandResult> => {

@@ -1,17 +1,24 @@
 /**
- * API load: `npx tsx bench/api.ts [--seconds 10] [--cases 20000]`. Starts `govcase serve` as a
- * separate process on a schema of its own (rate limits off), then with autocannon:
- * 1. submitCase mutations at 32 connections; 2. acceptCase on the submitted cases at 32 connections;
- * 3. a `cases` query (first: 20, a clerk's department, with totalCount) at 64 connections; 4. `case(id)`
- * at 64; 5. the `cases` page without totalCount at 64;
- * and the server's RSS after each. `--only submitCase,acceptCase` runs just those phases. Prints a table; `--json` prints one line per measurement.
+ * API load: `npx tsx bench/api.ts [--seconds 10]`. Starts `govcase serve` as a separate process on a
+ * schema of its own (rate limits off), then with autocannon:
+ * 1. submitCase mutations at 32 connections; 2. acceptCase on the submitted cases, oldest first, at 32
+ * connections; 3. a `cases` query (first: 20, a clerk's department, with totalCount) at 64 connections;
+ * 4. `case(id)` at 64; 5. the `cases` page without totalCount at 64;
+ * and after each: the server's RSS; CPU per request of the server, the local PostgreSQL and autocannon
+ * itself (steadier than requests/s on a shared machine; autocannon's own figure shows how fast the
+ * machine ran); the cores left idle; and the write side's case-cache hits and misses (acceptCase hits
+ * only while the cases submitted in phase 1 fit in CASE_CACHE_SIZE: oldest first, an LRU that is too
+ * small misses every one). `--only submitCase,acceptCase` runs just those phases. Prints a table;
+ * `--json` prints one line per measurement.
  */
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
+import { cpus } from 'node:os';
 import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
 import pg from 'pg';
 import { signToken } from '../graphql/auth.ts';
+import { cpuBetween, processTicks, sampleLoad, TICKS_PER_SECOND, type LoadSample } from './cpu.ts';
 
 const PHASES = ['submitCase', 'acceptCase', 'casesQuery', 'caseById', 'casesPage'] as const;
 const { values } = parseArgs({ options: {
@@ -50,10 +57,13 @@ for (let i = 0; ; i++) {
   if (i > 100) throw new Error('server did not start');
   await new Promise((r) => setTimeout(r, 200));
 }
-const rss = async () => {
-  const m = await (await fetch(`${base}/metrics`)).text();
-  return Number(/^govcase_process_resident_memory_bytes (\d+)/m.exec(m)?.[1] ?? 0) / 1_048_576;
-};
+const metric = async (re: RegExp) => Number(re.exec(await (await fetch(`${base}/metrics`)).text())?.[1] ?? 0);
+const rss = async () => (await metric(/^govcase_process_resident_memory_bytes (\d+)/m)) / 1_048_576;
+// commands that found their case in the write side's memory (application/caseCache.ts) or read its stream
+const cacheLookups = async () => ({
+  hits: await metric(/^govcase_case_cache_lookups\{result="hit"\} (\d+)/m),
+  misses: await metric(/^govcase_case_cache_lookups\{result="miss"\} (\d+)/m),
+});
 const DEPT = '520102-SCJG';
 const tokens = {
   admin: await signToken(secret, { sub: 'admin', roles: ['admin'] }, '2h'),
@@ -73,8 +83,9 @@ const submitBody = () => JSON.stringify({
   variables: { i: { itemCode: 'BENCH01', channel: 'PC', caseId: randomUUID(), commandId: randomUUID(),
     applicant: { name: '压测申请人', idType: '111', idNumber: '520102199001011234', phone: '13900000000' }, materials: [{ name: '申请书', provided: true }] } },
 });
-const run = (title: string, connections: number, token: string, body: () => string, onBody?: (b: string) => void) =>
-  new Promise<autocannon.Result>((resolve, reject) => {
+const run = async (title: string, connections: number, token: string, body: () => string, onBody?: (b: string) => void) => {
+  const w = { ...windowStart(), cache: await cacheLookups() };
+  const r = await new Promise<autocannon.Result>((resolve, reject) => {
     const inst = autocannon({
       url: `${base}/graphql`, connections, duration: seconds, method: 'POST',
       headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
@@ -83,12 +94,30 @@ const run = (title: string, connections: number, token: string, body: () => stri
     void title;
     void inst;
   });
+  return { r, w };
+};
 
-const results: { bench: string; connections: number; requestsPerSec: number; p50: number; p99: number; non2xx: number; errors: number; rssMb: number }[] = [];
-const record = async (bench: string, connections: number, r: autocannon.Result) => {
+// CPU per request, which the machine's other load hardly moves (throughput does): the server process,
+// the local PostgreSQL (all its processes), and this process (autocannon), in µs per answered request
+interface Window { readonly load: LoadSample; readonly serverTicks: number; readonly cache?: { hits: number; misses: number } }
+const windowStart = (): Window => ({ load: sampleLoad(), serverTicks: processTicks([server.pid ?? 0]) });
+const cpuPerRequest = (w: Window, requests: number) => {
+  const end = windowStart();
+  const secs = (end.load.at - w.load.at) / 1000;
+  const cpu = cpuBetween(w.load, end.load);
+  const serverCores = (end.serverTicks - w.serverTicks) / TICKS_PER_SECOND / secs;
+  const per = (cores: number) => (requests > 0 ? Math.round((cores * secs * 1e6) / requests) : null);
+  return { serverUsPerReq: per(serverCores), postgresUsPerReq: per(cpu.postgres), benchUsPerReq: per(cpu.client), idleCores: Math.max(0, Math.round((cpus().length - cpu.machine) * 100) / 100) };
+};
+const results: { bench: string; connections: number; requestsPerSec: number; p50: number; p99: number; non2xx: number; errors: number; rssMb: number; serverUsPerReq: number | null; postgresUsPerReq: number | null; benchUsPerReq: number | null; idleCores: number; cacheHits: number; cacheMisses: number }[] = [];
+const record = async (bench: string, connections: number, measured: { r: autocannon.Result; w: Window }) => {
+  const { r, w } = measured;
+  const cpu = cpuPerRequest(w, r.requests.total);
+  const lookups = await cacheLookups();
+  const cacheHits = lookups.hits - (w.cache?.hits ?? 0), cacheMisses = lookups.misses - (w.cache?.misses ?? 0);
   if (!wanted(bench as (typeof PHASES)[number])) return;
-  results.push({ bench, connections, requestsPerSec: Math.round(r.requests.average), p50: r.latency.p50, p99: r.latency.p99, non2xx: r.non2xx, errors: r.errors, rssMb: Math.round(await rss()) });
-  say(`${bench}: ${Math.round(r.requests.average)} req/s, p50 ${r.latency.p50} ms, p99 ${r.latency.p99} ms, non-2xx ${r.non2xx}`);
+  results.push({ bench, connections, requestsPerSec: Math.round(r.requests.average), p50: r.latency.p50, p99: r.latency.p99, non2xx: r.non2xx, errors: r.errors, rssMb: Math.round(await rss()), ...cpu, cacheHits, cacheMisses });
+  say(`${bench}: ${Math.round(r.requests.average)} req/s, p50 ${r.latency.p50} ms, p99 ${r.latency.p99} ms, non-2xx ${r.non2xx}; CPU µs/request: server ${cpu.serverUsPerReq}, postgres ${cpu.postgresUsPerReq}, autocannon ${cpu.benchUsPerReq}; idle cores ${cpu.idleCores}; case cache ${cacheHits} hits, ${cacheMisses} misses`);
 };
 let graphqlErrors = 0;
 say('warm-up');

@@ -16,7 +16,9 @@ export class Worker {
 
   constructor(readonly impl: Impl, options: { readonly databaseUrl: string; readonly cpuProfDir?: string | undefined; readonly onLog: (line: string) => void }) {
     const execArgv = [...process.execArgv];
-    if (options.cpuProfDir) execArgv.push('--cpu-prof', `--cpu-prof-dir=${options.cpuProfDir}`, `--cpu-prof-name=${impl}.${Date.now()}.cpuprofile`);
+    // one folder per implementation and Node's default names (they carry the thread id): a fixed
+    // name would let the tsx loader thread's profile overwrite the main thread's
+    if (options.cpuProfDir) execArgv.push('--cpu-prof', `--cpu-prof-dir=${options.cpuProfDir}/${impl}`);
     this.child = fork(fileURLToPath(new URL('./worker.ts', import.meta.url)), [impl], {
       execArgv,
       stdio: ['ignore', 2, 2, 'ipc'],

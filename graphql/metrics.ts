@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import { Counter, Histogram, Registry, collectDefaultMetrics, Gauge } from 'prom-client';
+import type { CaseStateCache } from '../application/caseCache.ts';
 import type { ProjectionRunner } from '../projections/runner.ts';
 
 /**
@@ -19,7 +20,7 @@ export type ExchangeStatusSource = () => Promise<readonly {
   readonly oldestPendingAgeSeconds: number;
 }[]>;
 
-export const createMetrics = (runner?: ProjectionRunner, exchange?: ExchangeStatusSource): Metrics => {
+export const createMetrics = (runner?: ProjectionRunner, exchange?: ExchangeStatusSource, caseCache?: CaseStateCache): Metrics => {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'govcase_' });
   const commands = new Counter({
@@ -66,6 +67,22 @@ export const createMetrics = (runner?: ProjectionRunner, exchange?: ExchangeStat
     });
     void records;
     void oldest;
+  }
+  if (caseCache) {
+    const lookups = new Gauge({
+      name: 'govcase_case_cache_lookups', help: 'Commands that found their case in the write side\'s memory (hit) or read its stream (miss), since start',
+      labelNames: ['result'] as const, registers: [registry],
+      collect() {
+        this.set({ result: 'hit' }, caseCache.stats.hits);
+        this.set({ result: 'miss' }, caseCache.stats.misses);
+      },
+    });
+    const size = new Gauge({
+      name: 'govcase_case_cache_entries', help: 'Cases whose state the write side remembers', registers: [registry],
+      collect() { this.set(caseCache.stats.size()); },
+    });
+    void lookups;
+    void size;
   }
   return { registry, commands, appendSeconds };
 };

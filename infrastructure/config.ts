@@ -35,6 +35,8 @@ export const EnvSchema = z.object({
   DEADLINE_CLOCK: z.enum(['on', 'off']).default('on'),
   // how long a submission may use a service item's rules read earlier (0: read them every time)
   SERVICE_ITEM_CACHE_MS: z.coerce.number().int().min(0).max(60_000).default(1_000),
+  // cases whose state the write side remembers between commands (application/caseCache.ts; 0: none)
+  CASE_CACHE_SIZE: z.coerce.number().int().min(0).max(1_000_000).default(10_000),
   DEADLINE_CLOCK_INTERVAL_MS: z.coerce.number().int().min(1_000).max(86_400_000).default(60_000),
   GOVCASE_SIGNING_KEY: z.string().regex(/^[0-9a-fA-F]{64}$/, '64 hex characters (an SM2 private key)').optional(),
   GOVCASE_SIGNING_KEY_FILE: z.string().min(1).optional(),

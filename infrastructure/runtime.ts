@@ -6,6 +6,7 @@ import { createServiceItemCache } from '../application/serviceItems.ts';
 import { randomIds, systemClock } from '../application/ports.ts';
 import type { Env } from './config.ts';
 import { getPostgresCaseNumbers } from './postgres/caseNumbers.ts';
+import { createCaseStateCache } from '../application/caseCache.ts';
 import { startEmbeddedPostgres, type EmbeddedDatabase } from './postgres/embedded.ts';
 import { getPostgresEventStoreAdapter } from './postgres/eventStore.ts';
 import { migrate } from './postgres/migrate.ts';
@@ -78,7 +79,8 @@ export const startRuntime = async (env: Env, log: (msg: string) => void): Promis
     });
     const vault = createVault({ masterKeyHex: masterKey, keys: getPostgresKeyRing(pool) });
     const items = env.SERVICE_ITEM_CACHE_MS > 0 ? createServiceItemCache(store, { ttlMs: env.SERVICE_ITEM_CACHE_MS }) : undefined;
-    const deps: CaseDeps = { store, clock: systemClock, ids: randomIds, caseNumbers: getPostgresCaseNumbers(pool), vault, items };
+    const cache = env.CASE_CACHE_SIZE > 0 ? createCaseStateCache(env.CASE_CACHE_SIZE) : undefined;
+    const deps: CaseDeps = { store, clock: systemClock, ids: randomIds, caseNumbers: getPostgresCaseNumbers(pool), vault, items, cache };
     const blindIndex = vault.subjectOf;
     const projections = createProjections({ blindIndex, exchangeTargets: configuredExchangeTargets(env) });
     // read-model tables exist before anything (the deadline clock, the API) reads them

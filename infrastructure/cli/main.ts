@@ -47,7 +47,7 @@ const serve = async (env: Env) => {
   let stopping = false;
   const liveEvents = createLiveEvents(runtime.store, say);
   await liveEvents.start();
-  const metrics = createMetrics(runner, configuredExchangeTargets(env).length > 0 ? () => exchangeStatus(runtime.pool) : undefined);
+  const metrics = createMetrics(runner, configuredExchangeTargets(env).length > 0 ? () => exchangeStatus(runtime.pool) : undefined, runtime.deps.cache);
   const redis = env.REDIS_URL ? await connectRedis(env.REDIS_URL, say) : undefined;
   const app = await buildServer({
     logLevel: env.LOG_LEVEL,
