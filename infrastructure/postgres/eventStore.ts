@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
-import type pg from 'pg';
+import pg from 'pg';
 import { GovcaseError, unavailable, validationFailed } from '../../domain/errors.ts';
 import {
   createEventStore, type AdapterAppendResult, type CommandRecord, type EventPage, type EventStore,
@@ -52,32 +52,37 @@ export const formatPosition = (tx: string | bigint, pos: string | bigint | numbe
 
 const COLUMNS = `position, tx_id::text as tx, stream_id, revision, event_id, type, data, metadata, hash, previous_hash, recorded_at`;
 
-interface EventRow {
-  position: string;
-  tx: string;
-  stream_id: string;
-  revision: string;
-  event_id: string;
-  type: string;
-  data: unknown;
-  metadata: RecordedEvent['metadata'];
-  hash: string;
-  previous_hash: string | null;
-  recorded_at: Date;
-}
+/**
+ * Reads of events come back as arrays (no object per row with eleven named keys: pg builds those
+ * field by field) and `recorded_at` as PostgreSQL's text: the events of one transaction share one
+ * timestamp (`now()`), so its ISO form is computed once per distinct value in a page, not parsed
+ * into a Date and formatted again for every row (a catch-up read spent a tenth of its time there).
+ */
+type EventRow = [
+  position: string, tx: string, streamId: string, revision: string, eventId: string, type: string,
+  data: unknown, metadata: RecordedEvent['metadata'], hash: string, previousHash: string | null, recordedAt: string,
+];
+const TIMESTAMPTZ = 1184;
+const parseTimestamptz = pg.types.getTypeParser(TIMESTAMPTZ) as (text: string) => Date;
+const rawTimestamps = {
+  getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
+    oid === TIMESTAMPTZ ? (text: string) => text : pg.types.getTypeParser(oid, format ?? 'text')) as pg.CustomTypesConfig['getTypeParser'],
+};
 
-const toRecorded = (r: EventRow): RecordedEvent => ({
-  id: r.event_id,
-  streamId: r.stream_id,
-  revision: Number(r.revision),
-  position: formatPosition(r.tx, r.position),
-  type: r.type,
-  data: r.data,
-  metadata: r.metadata,
-  recordedAt: r.recorded_at.toISOString(),
-  hash: r.hash,
-  previousHash: r.previous_hash,
-});
+/** Rows → events, the ISO time of each distinct `recorded_at` text computed once. */
+const toRecordedPage = (rows: readonly EventRow[]): RecordedEvent[] => {
+  let lastRaw = '', lastIso = '';
+  return rows.map((r) => {
+    if (r[10] !== lastRaw) {
+      lastRaw = r[10];
+      lastIso = parseTimestamptz(lastRaw).toISOString();
+    }
+    return {
+      id: r[4], streamId: r[2], revision: Number(r[3]), position: `${r[1]}:${r[0]}`, type: r[5], data: r[6],
+      metadata: r[7], recordedAt: lastIso, hash: r[8], previousHash: r[9],
+    };
+  });
+};
 
 const clampLimit = (limit: number | undefined, fallback: number, max: number) =>
   Math.min(Math.max(1, Math.floor(limit ?? fallback)), max);
@@ -96,6 +101,15 @@ export const getPostgresEventStoreAdapter = (options: PostgresEventStoreOptions)
     if (closed) throw unavailable('the event store is closed');
     try {
       return await pool.query<R>(config);
+    } catch (err) {
+      throw toGovcaseError(err, what);
+    }
+  };
+
+  const queryRows = async (config: pg.QueryConfig, what: string): Promise<EventRow[]> => {
+    if (closed) throw unavailable('the event store is closed');
+    try {
+      return (await pool.query<EventRow>({ ...config, rowMode: 'array', types: rawTimestamps })).rows;
     } catch (err) {
       throw toGovcaseError(err, what);
     }
@@ -250,8 +264,8 @@ export const getPostgresEventStoreAdapter = (options: PostgresEventStoreOptions)
       values.push(types);
     }
     text += ' order by tx_id, position limit $3';
-    const res = await query<EventRow>({ name: types?.length ? `govcase_read_all_types_${schema}` : `govcase_read_all_${schema}`, text, values }, 'read all');
-    return res.rows.map(toRecorded);
+    const res = await queryRows({ name: types?.length ? `govcase_read_all_types_${schema}` : `govcase_read_all_${schema}`, text, values }, 'read all');
+    return toRecordedPage(res);
   };
 
   // The subscribers of one process mostly stand at the same place (the head) and are woken together,
@@ -299,13 +313,13 @@ export const getPostgresEventStoreAdapter = (options: PostgresEventStoreOptions)
       const backwards = opts.direction === 'backwards';
       const from = opts.fromRevision ?? (backwards ? Number.MAX_SAFE_INTEGER : 0);
       const limit = clampLimit(opts.limit, 100_000, 100_000);
-      const res = await query<EventRow>({
+      const res = await queryRows({
         name: `govcase_read_stream_${backwards ? 'b' : 'f'}_${schema}`,
         text: `select ${COLUMNS} from events where stream_id = $1 and revision ${backwards ? '<=' : '>='} $2
                order by revision ${backwards ? 'desc' : 'asc'} limit $3`,
         values: [streamId, from, limit],
       }, 'read stream');
-      return res.rows.map(toRecorded);
+      return toRecordedPage(res);
     },
 
     async readAll(opts: ReadAllOptions = {}): Promise<EventPage> {
