@@ -8,20 +8,13 @@ import { caseStreamId } from '../../domain/case/events.ts';
 import type { Principal } from '../../domain/permissions.ts';
 import { createTestDatabase } from '../support/db.ts';
 import { DEPT, itemInput, people, REGION, submitInput, testClock, writeSide } from '../support/app.ts';
+import { codeOf } from '../support/codes.ts';
 
 /**
  * The write side's case cache against real PostgreSQL: two "nodes" share one store; node A remembers
  * cases, node B (no cache) moves them behind A's back. Whatever A remembers, every answer must be the
  * one a fresh read of the stream gives.
  */
-const codeOf = async (p: Promise<unknown>) => {
-  try {
-    await p;
-    return 'OK';
-  } catch (err) {
-    return (err as { code?: string }).code ?? String(err);
-  }
-};
 
 /** A store that counts the stream reads going through it. */
 const counting = (store: EventStore) => {

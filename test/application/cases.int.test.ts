@@ -9,15 +9,8 @@ import { getPostgresEventStore } from '../../infrastructure/postgres/eventStore.
 import { createPool } from '../../infrastructure/postgres/pool.ts';
 import { createTestDatabase } from '../support/db.ts';
 import { itemInput, people, submitInput, testClock, writeSide } from '../support/app.ts';
+import { codeOf } from '../support/codes.ts';
 
-const codeOf = async (p: Promise<unknown>) => {
-  try {
-    await p;
-    return 'OK';
-  } catch (err) {
-    return (err as { code?: string }).code ?? String(err);
-  }
-};
 
 describe('command handling on PostgreSQL', () => {
   let db: Awaited<ReturnType<typeof createTestDatabase>>;

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { EventStore, NewEvent, RecordedEvent } from '../../application/eventStore.ts';
 import { eventHash } from '../../domain/integrity.ts';
+import { codeOf } from '../support/codes.ts';
 
 /**
  * The event-store contract, written once and run against every adapter. `connect()` gives a store
@@ -20,14 +21,6 @@ const ev = (type: string, data: unknown = {}, actorId = 'tester'): NewEvent => (
   metadata: { actorId, actorRole: 'clerk', occurredAt: new Date().toISOString() },
 });
 
-const codeOf = async (p: Promise<unknown>) => {
-  try {
-    await p;
-    return 'OK';
-  } catch (err) {
-    return (err as { code?: string }).code ?? String(err);
-  }
-};
 
 const verifyChain = (events: readonly RecordedEvent[]) => {
   let prev: string | null = null;

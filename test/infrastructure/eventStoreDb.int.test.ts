@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import type { EventStore } from '../../application/eventStore.ts';
 import { getEventStoreDbEventStore, waitForEventStoreDb } from '../../infrastructure/eventstoredb/eventStore.ts';
 import { runEventStoreContract } from './eventStore.contract.ts';
+import { codeOf } from '../support/codes.ts';
 
 /**
  * The store contract against a real EventStoreDB: EVENTSTORE_URL when set (e.g.
@@ -77,14 +78,6 @@ describe('EventStoreDB adapter, cluster unreachable (runs everywhere)', () => {
     const { port } = server.address() as net.AddressInfo;
     await new Promise<void>((r) => server.close(() => r()));
     return port;
-  };
-  const codeOf = async (p: Promise<unknown>) => {
-    try {
-      await p;
-      return 'OK';
-    } catch (err) {
-      return (err as { code?: string }).code ?? String(err);
-    }
   };
 
   it('every call answers UNAVAILABLE at once; a subscription keeps retrying until aborted; the boot check gives up', async () => {
