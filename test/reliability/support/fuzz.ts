@@ -255,15 +255,18 @@ export const runFuzz = async (options: { url: () => string; seed: number; count:
         return { res, text: await res.text() };
       };
       try {
-        let answer: Awaited<ReturnType<typeof send>>;
-        try {
-          answer = await send();
-        } catch (first) {
-          // a small request whose keep-alive socket the server had just closed (after an oversized
-          // request on it) fails without reaching the server: send it once more, counted apart
-          if ((req.body?.length ?? 0) > 1_048_576 || Buffer.byteLength(req.path) > 16_000) throw first;
-          resent.push(`${req.kind}: ${`${(first as Error).message} ${String((first as { cause?: unknown }).cause ?? '')}`.slice(0, 120)}`);
-          answer = await send();
+        // a small request whose keep-alive socket the server had just closed (after an oversized
+        // request on it) fails without reaching the server: it is sent again, counted apart. Each
+        // failure drops that socket from the client's pool, but the pool may hold one closed socket
+        // per concurrent worker (several oversized requests in a row), so up to that many resends
+        let answer: Awaited<ReturnType<typeof send>> | undefined;
+        for (let attempt = 0; answer === undefined; attempt++) {
+          try {
+            answer = await send();
+          } catch (failed) {
+            if ((req.body?.length ?? 0) > 1_048_576 || Buffer.byteLength(req.path) > 16_000 || attempt >= options.concurrency) throw failed;
+            resent.push(`${req.kind}: ${`${(failed as Error).message} ${String((failed as { cause?: unknown }).cause ?? '')}`.slice(0, 120)}`);
+          }
         }
         const { res, text } = answer;
         byStatus[res.status] = (byStatus[res.status] ?? 0) + 1;
